@@ -1,0 +1,151 @@
+"""The `automatiza` command line: pt-BR help and exit codes that scripts can trust."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from automatiza import __version__
+from automatiza.curriculum import CurriculumError
+from automatiza.paths import Project
+
+OK, FAILED, USAGE, SETUP = 0, 1, 2, 3
+
+EXIT_CODES = """\
+códigos de saída:
+  0  tudo certo
+  1  o trabalho falhou (notebook com erro, vazamento de solução, verificação com problemas)
+  2  uso incorreto do comando (opção desconhecida, argumento faltando)
+  3  pasta do curso não encontrada ou programa (curriculum/programa.yml) inválido
+"""
+
+_PT_BR = {
+    "usage: ": "uso: ",
+    "positional arguments": "argumentos",
+    "options": "opções",
+    "show this help message and exit": "mostra esta ajuda e sai",
+    "show program's version number and exit": "mostra a versão e sai",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: erro: %(message)s\n",
+    "the following arguments are required: %s": "faltam os argumentos: %s",
+    "unrecognized arguments: %s": "argumentos desconhecidos: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "opção inválida: %(value)r (escolha entre %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "valor inválido: %(value)r",
+    "expected one argument": "esperava um valor",
+    "ambiguous option: %(option)s could match %(matches)s": "opção ambígua: %(option)s pode ser %(matches)s",
+}
+argparse._ = lambda text: _PT_BR.get(text, text)  # argparse has no pt-BR catalog; translate its few strings
+
+Handler = Callable[[argparse.Namespace, Project], int]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
+    return value
+
+
+def _add_execution_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
+                        help="quantos notebooks executar ao mesmo tempo (padrão: número de núcleos)")
+    parser.add_argument("--tempo-limite", type=_positive, default=600, metavar="SEGUNDOS",
+                        help="tempo máximo de cada notebook (padrão: 600)")
+
+
+def _verificar(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import checks
+
+    return OK if checks.report(project) else FAILED
+
+
+def _executar(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import execute
+
+    modules = [project.curriculum().module(m).id for m in args.modulo] if args.modulo else None
+    result = execute.run_course(project, jobs=args.jobs, timeout=args.tempo_limite, modules=modules)
+    return OK if result.ok else FAILED
+
+
+def _liberar(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import release
+
+    return OK if release.release_all(project) else FAILED
+
+
+def _livro(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import book
+
+    return OK if book.build(project) else FAILED
+
+
+def _construir(args: argparse.Namespace, project: Project) -> int:
+    steps: list[tuple[str, Handler]] = [
+        ("verificar", _verificar), ("executar", _executar), ("liberar", _liberar), ("livro", _livro),
+    ]
+    for name, step in steps:
+        print(f"\n=== automatiza {name} ===", flush=True)
+        code = step(args, project)
+        if code != OK:
+            print(f"\nA construção parou na etapa '{name}'.", file=sys.stderr)
+            return code
+    print(f"\nCurso construído. Abra {project.site_html / 'index.html'} no navegador.")
+    return OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="automatiza",
+        description="Ferramentas do curso Automatiza.MG: verificar, executar, liberar e publicar o curso.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--versao", action="version", version=f"automatiza {__version__}")
+    parser.add_argument("--raiz", type=Path, default=None, metavar="PASTA",
+                        help="pasta do curso (padrão: a pasta atual ou a mais próxima acima com curriculum/)")
+    parser.add_argument("--saida", type=Path, default=None, metavar="PASTA",
+                        help="pasta dos arquivos gerados (padrão: build/ dentro da pasta do curso)")
+    sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
+
+    def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(handler=handler)
+        return p
+
+    command("verificar", _verificar,
+            "confere o programa contra os arquivos: notebooks, tarefas, metadados do nbgrader e saídas")
+    p = command("executar", _executar,
+                "executa lições e exercícios (com soluções) em paralelo com o papermill")
+    _add_execution_options(p)
+    p.add_argument("--modulo", "-m", action="append", metavar="ID",
+                   help="executa só este módulo (pode repetir), por exemplo --modulo 01")
+    command("liberar", _liberar,
+            "gera as versões de estudante com o nbgrader e confere que nenhuma solução vazou")
+    command("livro", _livro, "constrói o site do curso (Jupyter Book) a partir dos notebooks executados")
+    p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
+    _add_execution_options(p)
+    p.set_defaults(modulo=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        project = Project.at(args.raiz, args.saida)
+        return args.handler(args, project)
+    except (CurriculumError, FileNotFoundError) as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return SETUP
+    except KeyError as exc:  # unknown module id and similar lookups, already phrased in pt-BR
+        print(f"erro: {exc.args[0]}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print("\nInterrompido.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
