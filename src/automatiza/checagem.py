@@ -38,8 +38,10 @@ def _same(got: Any, expected: Any) -> bool:
     if hasattr(expected, "equals") and callable(expected.equals):  # pandas objects
         return type(got) is type(expected) and bool(expected.equals(got))
     if isinstance(expected, list | tuple) and isinstance(got, list | tuple):
-        return type(got) is type(expected) and len(got) == len(expected) and all(
-            _same(g, e) for g, e in zip(got, expected, strict=True)
+        return (
+            type(got) is type(expected)
+            and len(got) == len(expected)
+            and all(_same(g, e) for g, e in zip(got, expected, strict=True))
         )
     if isinstance(expected, dict) and isinstance(got, dict):
         return got.keys() == expected.keys() and all(_same(got[k], expected[k]) for k in expected)

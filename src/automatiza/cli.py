@@ -30,7 +30,9 @@ _PT_BR = {
     "%(prog)s: error: %(message)s\n": "%(prog)s: erro: %(message)s\n",
     "the following arguments are required: %s": "faltam os argumentos: %s",
     "unrecognized arguments: %s": "argumentos desconhecidos: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "opção inválida: %(value)r (escolha entre %(choices)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "opção inválida: %(value)r (escolha entre %(choices)s)"
+    ),
     "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
     "invalid %(type)s value: %(value)r": "valor inválido: %(value)r",
     "expected one argument": "esperava um valor",
@@ -49,10 +51,21 @@ def _positive(text: str) -> int:
 
 
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
-                        help="quantos notebooks executar ao mesmo tempo (padrão: número de núcleos)")
-    parser.add_argument("--tempo-limite", type=_positive, default=600, metavar="SEGUNDOS",
-                        help="tempo máximo de cada notebook (padrão: 600)")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="quantos notebooks executar ao mesmo tempo (padrão: número de núcleos)",
+    )
+    parser.add_argument(
+        "--tempo-limite",
+        type=_positive,
+        default=600,
+        metavar="SEGUNDOS",
+        help="tempo máximo de cada notebook (padrão: 600)",
+    )
 
 
 def _verificar(args: argparse.Namespace, project: Project) -> int:
@@ -83,7 +96,10 @@ def _livro(args: argparse.Namespace, project: Project) -> int:
 
 def _construir(args: argparse.Namespace, project: Project) -> int:
     steps: list[tuple[str, Handler]] = [
-        ("verificar", _verificar), ("executar", _executar), ("liberar", _liberar), ("livro", _livro),
+        ("verificar", _verificar),
+        ("executar", _executar),
+        ("liberar", _liberar),
+        ("livro", _livro),
     ]
     for name, step in steps:
         print(f"\n=== automatiza {name} ===", flush=True)
@@ -102,28 +118,55 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--versao", action="version", version=f"automatiza {__version__}")
-    parser.add_argument("--raiz", type=Path, default=None, metavar="PASTA",
-                        help="pasta do curso (padrão: a pasta atual ou a mais próxima acima com curriculum/)")
-    parser.add_argument("--saida", type=Path, default=None, metavar="PASTA",
-                        help="pasta dos arquivos gerados (padrão: build/ dentro da pasta do curso)")
+    parser.add_argument(
+        "--versao", action="version", version=f"automatiza {__version__}", help="mostra a versão e sai"
+    )
+    parser.add_argument(
+        "--raiz",
+        type=Path,
+        default=None,
+        metavar="PASTA",
+        help="pasta do curso (padrão: a pasta atual ou a mais próxima acima com curriculum/)",
+    )
+    parser.add_argument(
+        "--saida",
+        type=Path,
+        default=None,
+        metavar="PASTA",
+        help="pasta dos arquivos gerados (padrão: build/ dentro da pasta do curso)",
+    )
     sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXIT_CODES,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(handler=handler)
         return p
 
-    command("verificar", _verificar,
-            "confere o programa contra os arquivos: notebooks, tarefas, metadados do nbgrader e saídas")
-    p = command("executar", _executar,
-                "executa lições e exercícios (com soluções) em paralelo com o papermill")
+    command(
+        "verificar",
+        _verificar,
+        "confere o programa contra os arquivos: notebooks, tarefas, metadados do nbgrader e saídas",
+    )
+    p = command(
+        "executar", _executar, "executa lições e exercícios (com soluções) em paralelo com o papermill"
+    )
     _add_execution_options(p)
-    p.add_argument("--modulo", "-m", action="append", metavar="ID",
-                   help="executa só este módulo (pode repetir), por exemplo --modulo 01")
-    command("liberar", _liberar,
-            "gera as versões de estudante com o nbgrader e confere que nenhuma solução vazou")
+    p.add_argument(
+        "--modulo",
+        "-m",
+        action="append",
+        metavar="ID",
+        help="executa só este módulo (pode repetir), por exemplo --modulo 01",
+    )
+    command(
+        "liberar", _liberar, "gera as versões de estudante com o nbgrader e confere que nenhuma solução vazou"
+    )
     command("livro", _livro, "constrói o site do curso (Jupyter Book) a partir dos notebooks executados")
     p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
     _add_execution_options(p)

@@ -115,7 +115,9 @@ def cross_reference_problems(cur: Curriculum) -> list[str]:
         where = f"modulos[{i}] (módulo {m.id})"
         stage = stages.get(m.etapa)
         if stage is None:
-            problems.append(f"{where}.etapa: a etapa '{m.etapa}' não existe; etapas válidas: {', '.join(stages)}")
+            problems.append(
+                f"{where}.etapa: a etapa '{m.etapa}' não existe; etapas válidas: {', '.join(stages)}"
+            )
         elif not stage.semanas[0] <= m.semana <= stage.semanas[1]:
             problems.append(
                 f"{where}.semana: a semana {m.semana} está fora da etapa '{stage.id}' "

@@ -10,7 +10,7 @@ from automatiza import curriculum
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The checkout root: AUTOMATIZA_RAIZ, or the nearest folder above `start` with curriculum/programa.yml."""
+    """The checkout root: AUTOMATIZA_RAIZ, or the nearest folder holding curriculum/programa.yml."""
     if env := os.environ.get("AUTOMATIZA_RAIZ"):
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
