@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +88,10 @@ class Project:
 
     def assignment_notebooks(self, name: str) -> list[Path]:
         return sorted((self.exercises / name).glob("*.ipynb"))
+
+
+def put_python_tools_on_path() -> None:
+    """Let tools that nbgrader calls by name (e.g. `alembic`) be found next to this Python, venv or not."""
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")

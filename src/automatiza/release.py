@@ -11,7 +11,7 @@ import nbformat
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
-from automatiza.paths import Project
+from automatiza.paths import Project, put_python_tools_on_path
 
 CODE_STUB = "# ESCREVA SEU CÓDIGO AQUI\nraise NotImplementedError()"
 TEXT_STUB = "ESCREVA SUA RESPOSTA AQUI"
@@ -102,6 +102,7 @@ def generate(project: Project, assignment: str) -> list[Path]:
     shutil.copytree(
         project.exercises / assignment, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
     )
+    put_python_tools_on_path()
     api = NbGraderAPI(config=nbgrader_config(course))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:

@@ -1,0 +1,74 @@
+"""The parallel executor: failures named with their cell, hangs stopped, no port races, reports written."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import nbformat
+import pytest
+from helpers import make_notebook
+
+from automatiza import execute
+
+pytestmark = pytest.mark.lento
+
+
+def test_failure_is_reported_with_its_cell_and_papermill_banner(tmp_path):
+    ok = make_notebook(tmp_path / "src" / "ok.ipynb", "x = 2", "print(x * 21)")
+    bad = make_notebook(tmp_path / "src" / "falha.ipynb", "total = 10", "total + processo_inexistente", "1")
+    results = execute.run_notebooks(
+        [ok, bad], tmp_path / "src", tmp_path / "out", jobs=2, timeout=60, progress=False
+    )
+    assert [r.status for r in results] == [execute.OK, execute.ERROR]
+    failed = results[1]
+    assert failed.cell == 2 and failed.error.startswith("NameError")
+    assert "falha.ipynb" in failed.describe() and "In [2]" in failed.describe()
+    executed = nbformat.read(tmp_path / "out" / "falha.ipynb", as_version=4)
+    assert "An Exception was encountered" in executed.cells[0].source  # papermill's banner, kept
+    output = nbformat.read(tmp_path / "out" / "ok.ipynb", as_version=4)
+    assert output.cells[1].outputs[0]["text"] == "42\n"
+
+
+def test_hanging_notebook_is_stopped_at_the_timeout(tmp_path):
+    hang = make_notebook(tmp_path / "trava.ipynb", "import time", "print('começou')", "time.sleep(600)")
+    (result,) = execute.run_notebooks([hang], tmp_path, tmp_path / "out", jobs=1, timeout=8, progress=False)
+    assert result.status == execute.TIMEOUT
+    assert result.seconds < 40
+    assert result.cell == 3
+    executed = nbformat.read(tmp_path / "out" / "trava.ipynb", as_version=4)
+    assert "Execução interrompida na célula In [3]" in executed.cells[0].source
+    assert executed.cells[2].outputs[0]["text"] == "começou\n"  # work done before the hang is kept
+
+
+def test_parallel_kernels_do_not_race_for_ports(tmp_path):
+    """Stress run: many short notebooks, all in one folder, with more workers than cores."""
+    notebooks = [
+        make_notebook(tmp_path / f"n{i:02d}.ipynb", f"valor = {i}", "print(valor * 2)") for i in range(12)
+    ]
+    results = execute.run_notebooks(
+        notebooks, tmp_path, tmp_path / "out", jobs=6, timeout=120, progress=False
+    )
+    assert [r.status for r in results] == [execute.OK] * 12
+    for i in range(12):
+        nb = nbformat.read(tmp_path / "out" / f"n{i:02d}.ipynb", as_version=4)
+        assert nb.cells[1].outputs[0]["text"] == f"{i * 2}\n"
+
+
+def test_reports(tmp_path):
+    results = [
+        execute.NotebookResult("notebooks/a.ipynb", execute.OK, 1.5, "/x/a.ipynb"),
+        execute.NotebookResult(
+            "exercises/t/b.ipynb", execute.ERROR, 2.0, "/x/b.ipynb", 4, "ValueError: ruim"
+        ),
+    ]
+    execute.write_json(results, tmp_path / "r.json")
+    execute.write_junit(results, tmp_path / "r.xml")
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["ok"] is False and data["notebooks"][1]["cell"] == 4
+    suite = ET.parse(tmp_path / "r.xml").getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='b.ipynb']/failure")
+    assert "In [4]" in failure.get("message") and "ValueError: ruim" in failure.get("message")
+    table = execute.format_table(results)
+    assert "exercises/t/b.ipynb" in table and "2 notebooks, 1 sem erro" in table
