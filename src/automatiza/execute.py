@@ -269,6 +269,8 @@ def run_course(
 ) -> RunResult:
     """`automatiza executar`: run the plan, print the table, write the JSON and JUnit reports."""
     notebooks = plan(project, modules)
+    if not notebooks:
+        print("Nada a executar: os módulos pedidos ainda estão em preparação (situacao: planejado).")
     missing = [nb for nb in notebooks if not nb.is_file()]
     if missing:
         raise FileNotFoundError("notebooks do programa que não existem: " + ", ".join(map(str, missing)))
