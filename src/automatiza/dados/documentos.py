@@ -59,7 +59,7 @@ def _cpf_array(rng: np.random.Generator, n: int) -> np.ndarray:
 def _cnpj_array(rng: np.random.Generator, n: int, alfanumerico: np.ndarray | None = None) -> np.ndarray:
     """n CNPJs válidos (só dígitos e letras maiúsculas); `alfanumerico` marca quais terão letras na raiz."""
     raiz = rng.integers(0, 10, size=(n, 8))
-    raiz[:, 0] = rng.integers(1, 10, size=n)  # raiz sem zero à esquerda, como a maioria dos cadastros
+    raiz[:, 0] = np.where(rng.random(n) < 0.12, 0, rng.integers(1, 10, size=n))  # alguns começam com zero
     filial = np.zeros((n, 4), dtype=int)
     filial[:, 3] = np.where(rng.random(n) < 0.9, 1, rng.integers(2, 10, size=n))
     chars = np.concatenate([raiz, filial], axis=1).astype(str).astype("<U1")

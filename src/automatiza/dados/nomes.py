@@ -77,7 +77,7 @@ def nomes_pessoas(rng: np.random.Generator, n: int) -> np.ndarray:
     pre = escolher(rng, PRENOMES, n)
     s1 = escolher(rng, SOBRENOMES, n)
     s2 = escolher(rng, SOBRENOMES, n)
-    dois = rng.random(n) < 0.6
+    dois = (rng.random(n) < 0.6) & (s1 != s2)
     return np.array(
         [f"{a} {b} {c}" if d else f"{a} {c}" for a, b, c, d in zip(pre, s1, s2, dois, strict=True)], dtype=object
     )
