@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from automatiza.dados.calendario import feriados_bh
-from automatiza.dados.catalogo import SEMENTE_PADRAO, Conjunto, porcentagem
+from automatiza.dados.catalogo import SEMENTE_PADRAO, Conjunto
 from automatiza.dados.documentos import (
     cnpj_valido,
     cpf_valido,
@@ -55,8 +55,17 @@ __all__ = [
 # Mude quando um gerador mudar de saída: invalida as pastas já geradas no cache.
 VERSAO_GERADORES = "1"
 
-_MODULOS = ("sei", "obras", "fornecedores", "municipios", "demandas", "pluviometros", "riscos", "prazos",
-            "arquivos")
+_MODULOS = (
+    "sei",
+    "obras",
+    "fornecedores",
+    "municipios",
+    "demandas",
+    "pluviometros",
+    "riscos",
+    "prazos",
+    "arquivos",
+)
 
 
 class ErroDados(ValueError):
@@ -77,16 +86,16 @@ def catalogo() -> dict[str, Conjunto]:
 def _conjunto(nome: Any) -> Conjunto:
     conjuntos = catalogo()
     if not isinstance(nome, str):
-        raise ErroDados(f"O nome do conjunto deve ser um texto, como \"processos_sei\"; recebi {nome!r}.")
+        raise ErroDados(f'O nome do conjunto deve ser um texto, como "processos_sei"; recebi {nome!r}.')
     if nome in conjuntos:
         return conjuntos[nome]
     normalizado = nome.strip().lower().replace("-", "_").replace(" ", "_")
     if normalizado in conjuntos:
         return conjuntos[normalizado]
     parecidos = difflib.get_close_matches(normalizado, list(conjuntos), n=1, cutoff=0.5)
-    dica = f" Você quis dizer \"{parecidos[0]}\"?" if parecidos else ""
+    dica = f' Você quis dizer "{parecidos[0]}"?' if parecidos else ""
     raise ErroDados(
-        f"Não conheço o conjunto de dados \"{nome}\".{dica} "
+        f'Não conheço o conjunto de dados "{nome}".{dica} '
         f"Os disponíveis são: {', '.join(conjuntos)}. Veja a descrição de cada um com dados.listar()."
     )
 
@@ -103,10 +112,14 @@ def _validar_n(c: Conjunto, n: Any) -> int:
             )
     if not c.n_min <= n <= c.n_max:
         raise ErroDados(
-            f"n={n} está fora do intervalo aceito para \"{c.nome}\": de {c.n_min} a "
-            f"{c.n_max:_} {c.unidade}.".replace("_", ".")
+            f'n={n} está fora do intervalo aceito para "{c.nome}": de {_milhar(c.n_min)} a '
+            f"{_milhar(c.n_max)} {c.unidade}."
         )
     return n
+
+
+def _milhar(valor: int) -> str:
+    return f"{valor:,}".replace(",", ".")
 
 
 def _validar_semente(semente: Any) -> int:
@@ -120,11 +133,13 @@ def _validar_parametros(c: Conjunto, parametros: dict) -> dict:
     desconhecidos = [k for k in parametros if k not in aceitos]
     if desconhecidos:
         lista = ", ".join(aceitos) if aceitos else "nenhum além de n e semente"
-        extra = "" if c.tipo == "arquivos" or "pasta" not in desconhecidos else (
-            " (pasta só vale para conjuntos de arquivos)"
+        extra = (
+            ""
+            if c.tipo == "arquivos" or "pasta" not in desconhecidos
+            else (" (pasta só vale para conjuntos de arquivos)")
         )
         raise ErroDados(
-            f"O conjunto \"{c.nome}\" não aceita o parâmetro {', '.join(map(repr, desconhecidos))}{extra}. "
+            f'O conjunto "{c.nome}" não aceita o parâmetro {", ".join(map(repr, desconhecidos))}{extra}. '
             f"Parâmetros aceitos: {lista}."
         )
     valores = {}
@@ -134,7 +149,7 @@ def _validar_parametros(c: Conjunto, parametros: dict) -> dict:
             try:
                 valor = p.validar(valor)
             except (TypeError, ValueError) as erro:
-                raise ErroDados(f"Parâmetro {nome}={valor!r} inválido para \"{c.nome}\": {erro}") from None
+                raise ErroDados(f'Parâmetro {nome}={valor!r} inválido para "{c.nome}": {erro}') from None
         valores[nome] = valor
     return valores
 
@@ -150,7 +165,8 @@ def pasta_dados() -> Path:
 def _chave(c: Conjunto, n: int, semente: int, parametros: dict) -> str:
     texto = json.dumps(
         {"nome": c.nome, "n": n, "semente": semente, "parametros": parametros, "versao": VERSAO_GERADORES},
-        sort_keys=True, default=str,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(texto.encode()).hexdigest()[:10]
 
@@ -180,8 +196,13 @@ def _gerar_arquivos(c: Conjunto, n: int, semente: int, parametros: dict, pasta: 
     return destino
 
 
-def carregar(nome: str, n: int | None = None, semente: int = SEMENTE_PADRAO, pasta: str | Path | None = None,
-             **parametros: Any) -> pd.DataFrame | Path:
+def carregar(
+    nome: str,
+    n: int | None = None,
+    semente: int = SEMENTE_PADRAO,
+    pasta: str | Path | None = None,
+    **parametros: Any,
+) -> pd.DataFrame | Path:
     """Gera um conjunto de dados sintético e o devolve.
 
     - Tabelas voltam como DataFrame do pandas.
@@ -204,8 +225,10 @@ def carregar(nome: str, n: int | None = None, semente: int = SEMENTE_PADRAO, pas
     n = _validar_n(c, n)
     semente = _validar_semente(semente)
     if pasta is not None and c.tipo != "arquivos":
-        raise ErroDados(f"\"{c.nome}\" é uma tabela e volta como DataFrame; o argumento pasta só vale para "
-                        "conjuntos de arquivos.")
+        raise ErroDados(
+            f'"{c.nome}" é uma tabela e volta como DataFrame; o argumento pasta só vale para '
+            "conjuntos de arquivos."
+        )
     valores = _validar_parametros(c, parametros)
     if c.tipo == "tabela":
         resultado, _marcas = c.gerar(n, semente, **valores)
@@ -229,18 +252,24 @@ def listar(nome: str | None = None) -> pd.DataFrame:
         )
     linhas = []
     for c in catalogo().values():
-        linhas.append({
-            "nome": c.nome,
-            "tipo": c.tipo,
-            "descricao": c.descricao,
-            "tamanho_padrao": c.tamanho,
-            "colunas": ", ".join(col.nome for col in c.colunas),
-        })
+        linhas.append(
+            {
+                "nome": c.nome,
+                "tipo": c.tipo,
+                "descricao": c.descricao,
+                "tamanho_padrao": c.tamanho,
+                "colunas": ", ".join(col.nome for col in c.colunas),
+            }
+        )
     return pd.DataFrame(linhas)
 
 
 def _celula(texto: str) -> str:
     return str(texto).replace("|", "\\|").replace("\n", " ")
+
+
+def _rotulo(c: Conjunto) -> str:
+    return "dados-" + c.nome.replace("_", "-")
 
 
 def dicionario_markdown() -> str:
@@ -252,7 +281,8 @@ def dicionario_markdown() -> str:
         "",
         ":::{admonition} Dados sintéticos",
         ":class: important",
-        "Todos os conjuntos desta página são **dados sintéticos**: pessoas, empresas, CPFs, CNPJs, processos, "
+        "Todos os conjuntos desta página são **dados sintéticos**: "
+        "pessoas, empresas, CPFs, CNPJs, processos, "
         "valores e textos foram inventados por programas, com defeitos de propósito para treinar limpeza e "
         "validação. Nenhum dado pessoal real é usado. A única tabela real é a lista pública dos municípios "
         "de Minas Gerais com os códigos do IBGE (veja a atribuição no fim da página).",
@@ -265,9 +295,9 @@ def dicionario_markdown() -> str:
         "from automatiza import dados",
         "",
         "dados.listar()                                   # o catálogo",
-        "dados.listar(\"andamentos_sei\")                   # as colunas de um conjunto",
-        "df = dados.carregar(\"andamentos_sei\", n=1000, semente=7)",
-        "pasta = dados.carregar(\"planilhas_regionais\")    # conjuntos de arquivos devolvem uma pasta",
+        'dados.listar("andamentos_sei")                   # as colunas de um conjunto',
+        'df = dados.carregar("andamentos_sei", n=1000, semente=7)',
+        'pasta = dados.carregar("planilhas_regionais")    # conjuntos de arquivos devolvem uma pasta',
         "```",
         "",
         "O argumento `n` muda o tamanho (o que ele conta aparece em cada conjunto). Conjuntos de arquivos "
@@ -281,16 +311,20 @@ def dicionario_markdown() -> str:
     ]
     conjuntos = catalogo()
     for c in conjuntos.values():
-        partes.append(f"| [`{c.nome}`](#dados-{c.nome.replace('_', '-')}) | {c.tipo} | {_celula(c.tamanho)} | "
-                      f"{', '.join(c.modulos)} |")
+        partes.append(
+            f"| {{ref}}`{c.nome} <{_rotulo(c)}>` | {c.tipo} | {_celula(c.tamanho)} | {', '.join(c.modulos)} |"
+        )
     for c in conjuntos.values():
-        partes += ["", f"({'dados-' + c.nome.replace('_', '-')})=", f"## `{c.nome}`: {c.titulo}", "",
-                   c.descricao, ""]
+        partes += ["", f"({_rotulo(c)})=", f"## `{c.nome}`: {c.titulo}", "", c.descricao, ""]
         chamada = f'dados.carregar("{c.nome}")'
-        partes.append(f"- **Como carregar:** `{chamada}` "
-                      f"({'devolve o caminho da pasta' if c.tipo == 'arquivos' else 'devolve um DataFrame'})")
-        partes.append(f"- **Tamanho padrão:** {c.tamanho}; `n` aceita de {c.n_min} a "
-                      f"{c.n_max:_}".replace("_", ".") + f" {c.unidade}.")
+        partes.append(
+            f"- **Como carregar:** `{chamada}` "
+            f"({'devolve o caminho da pasta' if c.tipo == 'arquivos' else 'devolve um DataFrame'})"
+        )
+        partes.append(
+            f"- **Tamanho padrão:** {c.tamanho}; `n` aceita de {_milhar(c.n_min)} a "
+            f"{_milhar(c.n_max)} {c.unidade}."
+        )
         for p in c.parametros:
             partes.append(f"- **Parâmetro `{p.nome}`** (padrão `{p.padrao!r}`): {p.descricao}")
         if c.modulos:
@@ -320,8 +354,13 @@ def dicionario_markdown() -> str:
 
 
 # usado pelos testes e por quem quer conferir as peculiaridades
-def _gerar_com_marcas(nome: str, n: int | None = None, semente: int = SEMENTE_PADRAO,
-                      pasta: Path | None = None, **parametros: Any) -> tuple[Any, dict]:
+def _gerar_com_marcas(
+    nome: str,
+    n: int | None = None,
+    semente: int = SEMENTE_PADRAO,
+    pasta: Path | None = None,
+    **parametros: Any,
+) -> tuple[Any, dict]:
     c = _conjunto(nome)
     n = _validar_n(c, n)
     valores = _validar_parametros(c, parametros)
@@ -332,6 +371,3 @@ def _gerar_com_marcas(nome: str, n: int | None = None, semente: int = SEMENTE_PA
         raise ErroDados("informe a pasta")
     pasta.mkdir(parents=True, exist_ok=True)
     return pasta, c.gerar(pasta, n, semente, **valores)
-
-
-_ = porcentagem  # reexportado para quem monta páginas a partir do catálogo

@@ -184,7 +184,9 @@ def _dv_sei(digitos: np.ndarray) -> np.ndarray:
     return d1 * 10 + d2
 
 
-def _numeros_sei(orgao: np.ndarray, unidade: np.ndarray, sequencial: np.ndarray, ano: np.ndarray) -> np.ndarray:
+def _numeros_sei(
+    orgao: np.ndarray, unidade: np.ndarray, sequencial: np.ndarray, ano: np.ndarray
+) -> np.ndarray:
     """Vetoriza a montagem de números SEI-MG a partir das partes inteiras."""
     texto = np.char.add(
         np.char.add(np.char.zfill(orgao.astype(str), 4), np.char.zfill(unidade.astype(str), 2)),
@@ -193,5 +195,6 @@ def _numeros_sei(orgao: np.ndarray, unidade: np.ndarray, sequencial: np.ndarray,
     digitos = texto.view("<U1").reshape(len(texto), 17).astype(int) if len(texto) else np.zeros((0, 17), int)
     dv = _dv_sei(digitos)
     return np.array(
-        [f"{t[:4]}.{t[4:6]}.{t[6:13]}/{t[13:17]}-{d:02d}" for t, d in zip(texto, dv, strict=True)], dtype=object
+        [f"{t[:4]}.{t[4:6]}.{t[6:13]}/{t[13:17]}-{d:02d}" for t, d in zip(texto, dv, strict=True)],
+        dtype=object,
     )

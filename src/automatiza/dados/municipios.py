@@ -34,16 +34,29 @@ def gerar_municipios(n: int, semente: int) -> tuple[pd.DataFrame, dict]:
 
 
 OBJETOS = (
-    "Aquisição de ambulância", "Pavimentação de vias urbanas", "Reforma de escola estadual",
-    "Construção de unidade básica de saúde", "Aquisição de equipamentos agrícolas",
-    "Recuperação de estradas vicinais", "Aquisição de ônibus escolar", "Construção de quadra poliesportiva",
-    "Drenagem pluvial urbana", "Reforma de praça pública", "Aquisição de retroescavadeira",
-    "Implantação de sistema de abastecimento de água", "Construção de ponte de concreto",
+    "Aquisição de ambulância",
+    "Pavimentação de vias urbanas",
+    "Reforma de escola estadual",
+    "Construção de unidade básica de saúde",
+    "Aquisição de equipamentos agrícolas",
+    "Recuperação de estradas vicinais",
+    "Aquisição de ônibus escolar",
+    "Construção de quadra poliesportiva",
+    "Drenagem pluvial urbana",
+    "Reforma de praça pública",
+    "Aquisição de retroescavadeira",
+    "Implantação de sistema de abastecimento de água",
+    "Construção de ponte de concreto",
     "Aquisição de equipamentos para a Defesa Civil municipal",
 )
 CONCEDENTES = ("SEINFRA", "SES", "SEE", "SEAPA", "SEDESE", "SEGOV", "CBMMG/CEDEC")
-SITUACOES = ("Em execução", "Concluído", "Prestação de contas em análise", "Prestação de contas aprovada",
-             "Rescindido")
+SITUACOES = (
+    "Em execução",
+    "Concluído",
+    "Prestação de contas em análise",
+    "Prestação de contas aprovada",
+    "Rescindido",
+)
 
 TAXA_IBGE_DV_ERRADO = 0.015
 TAXA_IBGE_6_DIGITOS = 0.01
@@ -94,29 +107,35 @@ def gerar_convenios(n: int, semente: int) -> tuple[pd.DataFrame, dict]:
     marcas["sem_acento"], marcas["caixa_alta"] = sem_acento, caixa_alta
 
     ano = rng.integers(2019, 2025, size=n)
-    inicio = (np.array([f"{a}-01-01" for a in ano], dtype="datetime64[D]")
-              + rng.integers(0, 365, size=n).astype("timedelta64[D]"))
+    inicio = np.array([f"{a}-01-01" for a in ano], dtype="datetime64[D]") + rng.integers(
+        0, 365, size=n
+    ).astype("timedelta64[D]")
     vigencia = rng.choice([12, 18, 24, 36], size=n)
     fim = inicio + (vigencia * 30.4).astype(int).astype("timedelta64[D]")
     repasse = np.round(np.exp(rng.normal(12.6, 0.9, size=n)), -2)  # mediana perto de R$ 300 mil
     contrapartida = np.round(repasse * rng.choice([0.01, 0.02, 0.05, 0.1], size=n), 2)
-    numero = [f"{1_000_000 + i * 37 + int(x):07d}/{a}" for i, (x, a) in
-              enumerate(zip(rng.integers(0, 37, size=n), ano, strict=True))]
+    numero = [
+        f"{1_000_000 + i * 37 + int(x):07d}/{a}"
+        for i, (x, a) in enumerate(zip(rng.integers(0, 37, size=n), ano, strict=True))
+    ]
     hoje = np.datetime64("2025-01-31")
-    situacao = np.where(fim > hoje, "Em execução", nomes.escolher(rng, SITUACOES[1:], n, p=[0.3, 0.3, 0.35,
-                                                                                           0.05]))
-    df = pd.DataFrame({
-        "numero_convenio": pd.array(numero, dtype="str"),
-        "codigo_ibge": pd.array(codigos, dtype="str"),
-        "municipio": pd.array(municipio, dtype="str"),
-        "orgao_concedente": pd.Categorical(nomes.escolher(rng, CONCEDENTES, n), categories=CONCEDENTES),
-        "objeto": pd.array(nomes.escolher(rng, OBJETOS, n), dtype="str"),
-        "valor_repasse": repasse,
-        "valor_contrapartida": contrapartida,
-        "data_assinatura": pd.to_datetime(inicio),
-        "data_fim_vigencia": pd.to_datetime(fim),
-        "situacao": pd.Categorical(situacao, categories=SITUACOES),
-    })
+    situacao = np.where(
+        fim > hoje, "Em execução", nomes.escolher(rng, SITUACOES[1:], n, p=[0.3, 0.3, 0.35, 0.05])
+    )
+    df = pd.DataFrame(
+        {
+            "numero_convenio": pd.array(numero, dtype="str"),
+            "codigo_ibge": pd.array(codigos, dtype="str"),
+            "municipio": pd.array(municipio, dtype="str"),
+            "orgao_concedente": pd.Categorical(nomes.escolher(rng, CONCEDENTES, n), categories=CONCEDENTES),
+            "objeto": pd.array(nomes.escolher(rng, OBJETOS, n), dtype="str"),
+            "valor_repasse": repasse,
+            "valor_contrapartida": contrapartida,
+            "data_assinatura": pd.to_datetime(inicio),
+            "data_fim_vigencia": pd.to_datetime(fim),
+            "situacao": pd.Categorical(situacao, categories=SITUACOES),
+        }
+    )
     return df, marcas
 
 
@@ -159,8 +178,10 @@ def _conjuntos():
     municipios = Conjunto(
         nome="municipios_mg",
         titulo="Municípios de Minas Gerais (lista real do IBGE)",
-        descricao=("Os 853 municípios de Minas Gerais com o código de 7 dígitos do IBGE. É a única tabela "
-                   "real do catálogo. " + ATRIBUICAO),
+        descricao=(
+            "Os 853 municípios de Minas Gerais com o código de 7 dígitos do IBGE. É a única tabela "
+            "real do catálogo. " + ATRIBUICAO
+        ),
         tipo="tabela",
         unidade="municípios",
         n_padrao=853,
@@ -172,19 +193,26 @@ def _conjuntos():
             Coluna("municipio", "texto", "Nome oficial do município, com acentos"),
         ),
         peculiaridades=(
-            Peculiaridade("excecoes_dv", "Dois códigos reais não seguem a regra do dígito verificador: "
-                          "3117836 (Cônego Marinho) e 3152131 (Ponto Chique). Um validador não deve "
-                          "rejeitar códigos reais", None, _medir_excecoes),
+            Peculiaridade(
+                "excecoes_dv",
+                "Dois códigos reais não seguem a regra do dígito verificador: "
+                "3117836 (Cônego Marinho) e 3152131 (Ponto Chique). Um validador não deve "
+                "rejeitar códigos reais",
+                None,
+                _medir_excecoes,
+            ),
         ),
         modulos=("03", "12"),
     )
     convenios = Conjunto(
         nome="convenios_municipios",
         titulo="Convênios do Estado com os municípios mineiros",
-        descricao=("Convênios (sintéticos) de secretarias estaduais com os municípios de Minas Gerais: "
-                   "número, código IBGE e nome do município, órgão concedente, objeto, valores de repasse e "
-                   "contrapartida, datas e situação. Os municípios vêm da lista real do IBGE; alguns códigos e "
-                   "nomes foram estragados de propósito para exercícios de validação e junção."),
+        descricao=(
+            "Convênios (sintéticos) de secretarias estaduais com os municípios de Minas Gerais: "
+            "número, código IBGE e nome do município, órgão concedente, objeto, valores de repasse e "
+            "contrapartida, datas e situação. Os municípios vêm da lista real do IBGE; alguns códigos e "
+            "nomes foram estragados de propósito para exercícios de validação e junção."
+        ),
         tipo="tabela",
         unidade="convênios",
         n_padrao=1000,
@@ -204,16 +232,38 @@ def _conjuntos():
             Coluna("situacao", "categoria", "Situação na data de extração (31/01/2025)"),
         ),
         peculiaridades=(
-            Peculiaridade("ibge_dv_errado", "{taxa} dos códigos IBGE com o dígito verificador trocado (7 "
-                          "dígitos, mas fora da lista oficial)", TAXA_IBGE_DV_ERRADO, _medir_dv_errado),
-            Peculiaridade("ibge_6_digitos", "{taxa} dos códigos IBGE com 6 dígitos (sem o verificador, como "
-                          "em alguns sistemas antigos)", TAXA_IBGE_6_DIGITOS, _medir_6),
-            Peculiaridade("sem_acento", "{taxa} dos nomes de município sem acento", TAXA_NOME_SEM_ACENTO,
-                          _medir_sem_acento),
-            Peculiaridade("caixa_alta", "{taxa} dos nomes de município em CAIXA ALTA", TAXA_NOME_CAIXA_ALTA,
-                          _medir_caixa_alta),
-            Peculiaridade("excecoes_dv", "Cônego Marinho (3117836) e Ponto Chique (3152131), códigos reais que "
-                          "não seguem a regra do dígito verificador, aparecem sempre", None, _medir_excecoes),
+            Peculiaridade(
+                "ibge_dv_errado",
+                "{taxa} dos códigos IBGE com o dígito verificador trocado (7 "
+                "dígitos, mas fora da lista oficial)",
+                TAXA_IBGE_DV_ERRADO,
+                _medir_dv_errado,
+            ),
+            Peculiaridade(
+                "ibge_6_digitos",
+                "{taxa} dos códigos IBGE com 6 dígitos (sem o verificador, como em alguns sistemas antigos)",
+                TAXA_IBGE_6_DIGITOS,
+                _medir_6,
+            ),
+            Peculiaridade(
+                "sem_acento",
+                "{taxa} dos nomes de município sem acento",
+                TAXA_NOME_SEM_ACENTO,
+                _medir_sem_acento,
+            ),
+            Peculiaridade(
+                "caixa_alta",
+                "{taxa} dos nomes de município em CAIXA ALTA",
+                TAXA_NOME_CAIXA_ALTA,
+                _medir_caixa_alta,
+            ),
+            Peculiaridade(
+                "excecoes_dv",
+                "Cônego Marinho (3117836) e Ponto Chique (3152131), códigos reais que "
+                "não seguem a regra do dígito verificador, aparecem sempre",
+                None,
+                _medir_excecoes,
+            ),
         ),
         modulos=("03", "12"),
         n_teste=20_000,

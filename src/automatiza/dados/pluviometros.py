@@ -47,7 +47,7 @@ def _data(valor) -> dt.date:
     try:
         return dt.date.fromisoformat(str(valor))
     except ValueError:
-        raise ValueError("use uma data no formato aaaa-mm-dd, por exemplo \"2024-01-01\"") from None
+        raise ValueError('use uma data no formato aaaa-mm-dd, por exemplo "2024-01-01"') from None
 
 
 def gerar_pluviometros(n: int, semente: int, inicio="2024-01-01") -> tuple[pd.DataFrame, dict]:
@@ -81,7 +81,7 @@ def gerar_pluviometros(n: int, semente: int, inicio="2024-01-01") -> tuple[pd.Da
         perfil = np.sin(np.pi * (t + 0.5) / duracao[j]) ** 1.5 * rng.uniform(0.6, 1.2, size=duracao[j])
         fim = min(inicio_passo[j] + duracao[j], passos)
         tamanho = fim - inicio_passo[j]
-        chuva[:, inicio_passo[j]:fim] += pico[j] * np.outer(fator, perfil[:tamanho])
+        chuva[:, inicio_passo[j] : fim] += pico[j] * np.outer(fator, perfil[:tamanho])
     # garoa de fundo nos dias úmidos
     garoa = (rng.random((n_est, passos)) < 0.01) & (np.repeat(n_tempestades > 0, PASSOS_DIA)[None, :])
     chuva += garoa * 0.2
@@ -92,7 +92,9 @@ def gerar_pluviometros(n: int, semente: int, inicio="2024-01-01") -> tuple[pd.Da
     valores = chuva.ravel().copy()
     # sensores travados: blocos de 6 horas com o mesmo valor positivo
     n_blocos = int(round(TAXA_TRAVADO * total / PASSOS_TRAVADO))
-    blocos = rng.choice(total // PASSOS_TRAVADO, size=n_blocos, replace=False) if n_blocos else np.array([], int)
+    blocos = (
+        rng.choice(total // PASSOS_TRAVADO, size=n_blocos, replace=False) if n_blocos else np.array([], int)
+    )
     travados = (blocos[:, None] * PASSOS_TRAVADO + np.arange(PASSOS_TRAVADO)).ravel()
     valores[travados] = np.repeat(rng.choice([0.8, 1.2, 1.6, 2.4], size=n_blocos), PASSOS_TRAVADO)
     marcas["travado"] = np.sort(travados)
@@ -122,20 +124,23 @@ def gerar_pluviometros(n: int, semente: int, inicio="2024-01-01") -> tuple[pd.Da
 
     fica = ~falta
     est = np.repeat(np.arange(n_est), passos)[fica]
-    tempo = (inicio.astype("datetime64[m]") + (np.tile(np.arange(passos), n_est)[fica] * 10).astype(
-        "timedelta64[m]"))
+    tempo = inicio.astype("datetime64[m]") + (np.tile(np.arange(passos), n_est)[fica] * 10).astype(
+        "timedelta64[m]"
+    )
     codigos = [e[0] for e in ESTACOES]
     regionais = list(dict.fromkeys(e[2] for e in ESTACOES))
     indice_regional = np.array([regionais.index(e[2]) for e in ESTACOES])
-    df = pd.DataFrame({
-        "codigo_estacao": pd.Categorical.from_codes(est, categories=codigos),
-        "nome_estacao": pd.Categorical.from_codes(est, categories=[e[1] for e in ESTACOES]),
-        "regional": pd.Categorical.from_codes(indice_regional[est], categories=regionais),
-        "latitude": lat[est],
-        "longitude": lon[est],
-        "data_hora": pd.to_datetime(tempo),
-        "chuva_mm": valores[fica],
-    })
+    df = pd.DataFrame(
+        {
+            "codigo_estacao": pd.Categorical.from_codes(est, categories=codigos),
+            "nome_estacao": pd.Categorical.from_codes(est, categories=[e[1] for e in ESTACOES]),
+            "regional": pd.Categorical.from_codes(indice_regional[est], categories=regionais),
+            "latitude": lat[est],
+            "longitude": lon[est],
+            "data_hora": pd.to_datetime(tempo),
+            "chuva_mm": valores[fica],
+        }
+    )
     return df, marcas
 
 
@@ -176,9 +181,13 @@ def _medir_travado(df, _m):
 
 
 def _medir_tempestade(df, _m):
-    por_hora = (df[(df["chuva_mm"] >= 0) & (df["chuva_mm"] < 100)]
-                .set_index("data_hora").groupby("codigo_estacao", observed=True)["chuva_mm"]
-                .rolling("60min").sum())
+    por_hora = (
+        df[(df["chuva_mm"] >= 0) & (df["chuva_mm"] < 100)]
+        .set_index("data_hora")
+        .groupby("codigo_estacao", observed=True)["chuva_mm"]
+        .rolling("60min")
+        .sum()
+    )
     return float(por_hora.max() >= 30)
 
 
@@ -188,17 +197,27 @@ def _conjuntos():
     pluviometros = Conjunto(
         nome="pluviometros",
         titulo="Chuva de 10 em 10 minutos em pluviômetros de Belo Horizonte",
-        descricao=(f"Série de chuva (mm em cada intervalo de 10 minutos) de {len(ESTACOES)} estações "
-                   "pluviométricas fictícias, uma ou duas por regional de Belo Horizonte, em formato longo (uma "
-                   "linha por estação e horário). Tempestades são mais frequentes de outubro a março e à tarde, "
-                   "e chegam a dezenas de milímetros por hora. Serve para acumular chuva em janelas móveis "
-                   "(1 h, 24 h, 72 h), comparar com limiares de alerta e limpar falhas de sensor."),
-        tipo="tabela", unidade="dias", n_padrao=31, n_min=1, n_max=3660,
-        tamanho_padrao_texto=f"{31 * PASSOS_DIA * len(ESTACOES):_} leituras esperadas, menos as falhas".replace(
-            "_", "."),
+        descricao=(
+            f"Série de chuva (mm em cada intervalo de 10 minutos) de {len(ESTACOES)} estações "
+            "pluviométricas fictícias, uma ou duas por regional de Belo Horizonte, em formato longo (uma "
+            "linha por estação e horário). Tempestades são mais frequentes de outubro a março e à tarde, "
+            "e chegam a dezenas de milímetros por hora. Serve para acumular chuva em janelas móveis "
+            "(1 h, 24 h, 72 h), comparar com limiares de alerta e limpar falhas de sensor."
+        ),
+        tipo="tabela",
+        unidade="dias",
+        n_padrao=31,
+        n_min=1,
+        n_max=3660,
+        tamanho_padrao_texto=f"{31 * PASSOS_DIA * len(ESTACOES):,} leituras esperadas, menos as falhas".replace(
+            ",", "."
+        ),
         gerar=gerar_pluviometros,
-        parametros=(Parametro("inicio", "2024-01-01", "primeiro dia da série (aaaa-mm-dd)",
-                              lambda v: _data(v).isoformat()),),
+        parametros=(
+            Parametro(
+                "inicio", "2024-01-01", "primeiro dia da série (aaaa-mm-dd)", lambda v: _data(v).isoformat()
+            ),
+        ),
         colunas=(
             Coluna("codigo_estacao", "categoria", "Código da estação (PLV-01 a PLV-12)"),
             Coluna("nome_estacao", "categoria", "Nome da estação (regional e bairro)"),
@@ -209,21 +228,45 @@ def _conjuntos():
             Coluna("chuva_mm", "decimal", "Chuva no intervalo, em mm (múltiplos de 0,2 mm)"),
         ),
         peculiaridades=(
-            Peculiaridade("tempestade", "Há tempestades fortes: pelo menos uma estação passa de 30 mm em 1 hora "
-                          "no período padrão (janeiro de 2024)", None, _medir_tempestade),
-            Peculiaridade("falhas", "{taxa} das leituras esperadas não existem (falhas de transmissão em "
-                          "blocos de 1 hora a 2 dias)", TAXA_FALHAS, _medir_falhas, tolerancia=0.002),
+            Peculiaridade(
+                "tempestade",
+                "Há tempestades fortes: pelo menos uma estação passa de 30 mm em 1 hora "
+                "no período padrão (janeiro de 2024)",
+                None,
+                _medir_tempestade,
+            ),
+            Peculiaridade(
+                "falhas",
+                "{taxa} das leituras esperadas não existem (falhas de transmissão em "
+                "blocos de 1 hora a 2 dias)",
+                TAXA_FALHAS,
+                _medir_falhas,
+                tolerancia=0.002,
+            ),
             Peculiaridade("vazias", "{taxa} das leituras com chuva_mm vazia", TAXA_VAZIAS, _medir_vazias),
-            Peculiaridade("impossiveis", "{taxa} das leituras com valor impossível (negativo, como -999, ou "
-                          "acima de 100 mm em 10 minutos)", TAXA_IMPOSSIVEIS, _medir_impossiveis,
-                          tolerancia=0.0005),
-            Peculiaridade("travado", "{taxa} das leituras de sensor travado: o mesmo valor positivo repetido "
-                          "por 6 horas", TAXA_TRAVADO, _medir_travado, tolerancia=0.002),
+            Peculiaridade(
+                "impossiveis",
+                "{taxa} das leituras com valor impossível (negativo, como -999, ou "
+                "acima de 100 mm em 10 minutos)",
+                TAXA_IMPOSSIVEIS,
+                _medir_impossiveis,
+                tolerancia=0.0005,
+            ),
+            Peculiaridade(
+                "travado",
+                "{taxa} das leituras de sensor travado: o mesmo valor positivo repetido por 6 horas",
+                TAXA_TRAVADO,
+                _medir_travado,
+                tolerancia=0.002,
+            ),
         ),
-        modulos=("09", "08"), n_teste=31,
-        notas=("Limiares sugeridos para os exercícios (ilustrativos, não são os oficiais da Defesa Civil): "
-               "atenção com 20 mm em 1 hora ou 40 mm em 24 horas; alerta com 30 mm em 1 hora ou 60 mm em 24 "
-               "horas."),
+        modulos=("09", "08"),
+        n_teste=31,
+        notas=(
+            "Limiares sugeridos para os exercícios (ilustrativos, não são os oficiais da Defesa Civil): "
+            "atenção com 20 mm em 1 hora ou 40 mm em 24 horas; alerta com 30 mm em 1 hora ou 60 mm em 24 "
+            "horas."
+        ),
     )
     return (pluviometros,)
 

@@ -16,8 +16,20 @@ import pandas as pd
 from automatiza.dados import calendario
 from automatiza.dados.documentos import _numeros_sei
 
-MESES = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro",
-         "novembro", "dezembro")
+MESES = (
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+)
 
 # tipo: (dias, contagem, fundamento, participação)
 TIPOS = {
@@ -25,8 +37,12 @@ TIPOS = {
     "Contrarrazões de recurso em licitação": (3, "dias úteis", "Lei 14.133/2021, art. 165, § 4º", 0.10),
     "Defesa prévia em processo de sanção": (15, "dias úteis", "Lei 14.133/2021, art. 157", 0.13),
     "Resposta a pedido de acesso à informação": (20, "dias corridos", "Lei 12.527/2011, art. 11, § 1º", 0.30),
-    "Prorrogação de resposta a pedido de acesso à informação": (10, "dias corridos",
-                                                                "Lei 12.527/2011, art. 11, § 2º", 0.10),
+    "Prorrogação de resposta a pedido de acesso à informação": (
+        10,
+        "dias corridos",
+        "Lei 12.527/2011, art. 11, § 2º",
+        0.10,
+    ),
     "Recurso administrativo": (10, "dias corridos", "Lei 9.784/1999, art. 59", 0.15),
 }
 
@@ -43,7 +59,9 @@ def prazo_final(inicio: dt.date | str, dias: int, contagem: str = "dias corridos
     datetime.date(2024, 8, 19)
     """
     d0 = np.datetime64(dt.date.fromisoformat(str(inicio)) if isinstance(inicio, str) else inicio, "D")
-    return pd.Timestamp(_vencimentos(np.array([d0]), np.array([dias]), np.array([contagem == "dias úteis"]))[0]).date()
+    return pd.Timestamp(
+        _vencimentos(np.array([d0]), np.array([dias]), np.array([contagem == "dias úteis"]))[0]
+    ).date()
 
 
 def _vencimentos(inicio: np.ndarray, dias: np.ndarray, uteis: np.ndarray) -> np.ndarray:
@@ -69,20 +87,27 @@ def gerar_prazos(n: int, semente: int) -> tuple[pd.DataFrame, dict]:
     feriados = np.array(list(calendario.feriados_bh(2024, 2025)), dtype="datetime64[D]")
     perto = rng.random(n) < TAXA_PERTO_FERIADO
     inicio[perto] = feriados[rng.integers(0, feriados.size, size=perto.sum())] - rng.integers(
-        1, 8, size=perto.sum()).astype("timedelta64[D]")
+        1, 8, size=perto.sum()
+    ).astype("timedelta64[D]")
     vencimento = _vencimentos(inicio, dias, uteis)
 
     ano = inicio.astype("datetime64[Y]").astype(int) + 1970
-    numeros = _numeros_sei(np.full(n, 1500), rng.integers(1, 14, size=n), 1000 + np.arange(n) * 17
-                           + rng.integers(0, 17, size=n), ano)
+    numeros = _numeros_sei(
+        np.full(n, 1500),
+        rng.integers(1, 14, size=n),
+        1000 + np.arange(n) * 17 + rng.integers(0, 17, size=n),
+        ano,
+    )
 
     marcas: dict = {}
     ordem = rng.permutation(n)
     k_iso, k_sz, k_ext = (int(round(t * n)) for t in (TAXA_DATA_ISO, TAXA_DATA_SEM_ZERO, TAXA_DATA_EXTENSO))
     datas = [pd.Timestamp(d).date() for d in inicio]
     iso = np.sort(ordem[:k_iso])
-    extenso = np.sort(ordem[k_iso:k_iso + k_ext])
-    com_zero = np.array([i for i in ordem[k_iso + k_ext:] if datas[i].day < 10 or datas[i].month < 10], dtype=int)
+    extenso = np.sort(ordem[k_iso : k_iso + k_ext])
+    com_zero = np.array(
+        [i for i in ordem[k_iso + k_ext :] if datas[i].day < 10 or datas[i].month < 10], dtype=int
+    )
     sem_zero = np.sort(com_zero[:k_sz])
     texto = np.array([d.strftime("%d/%m/%Y") for d in datas], dtype=object)
     texto[iso] = [datas[i].isoformat() for i in iso]
@@ -90,16 +115,19 @@ def gerar_prazos(n: int, semente: int) -> tuple[pd.DataFrame, dict]:
     texto[extenso] = [f"{datas[i].day} de {MESES[datas[i].month - 1]} de {datas[i].year}" for i in extenso]
     marcas.update(data_iso=iso, data_sem_zero=sem_zero, data_extenso=extenso)
 
-    df = pd.DataFrame({
-        "numero_processo": pd.array(numeros, dtype="str"),
-        "tipo_prazo": pd.Categorical.from_codes(tipo, categories=tipos),
-        "fundamento": pd.array([TIPOS[tipos[t]][2] for t in tipo], dtype="str"),
-        "data_inicio": pd.array(texto, dtype="str"),
-        "quantidade_dias": dias.astype(np.int32),
-        "contagem": pd.Categorical(np.where(uteis, "dias úteis", "dias corridos"),
-                                   categories=["dias corridos", "dias úteis"]),
-        "data_limite_gabarito": pd.to_datetime(vencimento),
-    })
+    df = pd.DataFrame(
+        {
+            "numero_processo": pd.array(numeros, dtype="str"),
+            "tipo_prazo": pd.Categorical.from_codes(tipo, categories=tipos),
+            "fundamento": pd.array([TIPOS[tipos[t]][2] for t in tipo], dtype="str"),
+            "data_inicio": pd.array(texto, dtype="str"),
+            "quantidade_dias": dias.astype(np.int32),
+            "contagem": pd.Categorical(
+                np.where(uteis, "dias úteis", "dias corridos"), categories=["dias corridos", "dias úteis"]
+            ),
+            "data_limite_gabarito": pd.to_datetime(vencimento),
+        }
+    )
     return df, marcas
 
 
@@ -132,8 +160,10 @@ def _datas(df) -> pd.Series:
 
 def _medir_gabarito(df, _m):
     inicio = _datas(df)
-    calc = [prazo_final(d.date(), int(q), c) for d, q, c in
-            zip(inicio, df["quantidade_dias"], df["contagem"], strict=True)]
+    calc = [
+        prazo_final(d.date(), int(q), c)
+        for d, q, c in zip(inicio, df["quantidade_dias"], df["contagem"], strict=True)
+    ]
     return float((pd.to_datetime(calc) == df["data_limite_gabarito"].to_numpy()).all())
 
 
@@ -158,40 +188,72 @@ def _conjuntos():
     prazos = Conjunto(
         nome="prazos",
         titulo="Prazos legais para calcular",
-        descricao=("Prazos de processos administrativos para calcular o vencimento: data de início (a data da "
-                   "intimação ou da ciência), quantidade de dias e se a contagem é em dias corridos ou úteis. "
-                   "A coluna `data_limite_gabarito` traz a resposta pela regra: exclui-se o dia do começo e "
-                   "inclui-se o do vencimento; em dias úteis contam só os dias com expediente; vencimento em dia "
-                   "sem expediente passa para o primeiro dia útil seguinte. Sem expediente: fins de semana, "
-                   "feriados nacionais, de Minas Gerais e de Belo Horizonte (Sexta-feira Santa, Corpus Christi, "
-                   "15/08 e 08/12) e a segunda e a terça de Carnaval (ponto facultativo, decretado a cada ano). "
-                   f"Tipos: {tipos}. Confira o artigo na lei antes de citá-lo numa lição."),
-        tipo="tabela", unidade="prazos", n_padrao=200, n_min=5, n_max=200_000,
+        descricao=(
+            "Prazos de processos administrativos para calcular o vencimento: data de início (a data da "
+            "intimação ou da ciência), quantidade de dias e se a contagem é em dias corridos ou úteis. "
+            "A coluna `data_limite_gabarito` traz a resposta pela regra: exclui-se o dia do começo e "
+            "inclui-se o do vencimento; em dias úteis contam só os dias com expediente; vencimento em dia "
+            "sem expediente passa para o primeiro dia útil seguinte. Sem expediente: fins de semana, "
+            "feriados nacionais, de Minas Gerais e de Belo Horizonte (Sexta-feira Santa, Corpus Christi, "
+            "15/08 e 08/12) e a segunda e a terça de Carnaval (ponto facultativo, decretado a cada ano). "
+            f"Tipos: {tipos}. Confira o artigo na lei antes de citá-lo numa lição."
+        ),
+        tipo="tabela",
+        unidade="prazos",
+        n_padrao=200,
+        n_min=5,
+        n_max=200_000,
         gerar=gerar_prazos,
         colunas=(
             Coluna("numero_processo", "texto", "Número SEI-MG do processo"),
             Coluna("tipo_prazo", "categoria", "Que prazo é"),
             Coluna("fundamento", "texto", "Dispositivo legal de referência"),
-            Coluna("data_inicio", "texto", "Data da intimação ou ciência, como foi digitada (em geral dd/mm/aaaa)"),
+            Coluna(
+                "data_inicio",
+                "texto",
+                "Data da intimação ou ciência, como foi digitada (em geral dd/mm/aaaa)",
+            ),
             Coluna("quantidade_dias", "inteiro", "Tamanho do prazo"),
             Coluna("contagem", "categoria", "dias corridos ou dias úteis"),
             Coluna("data_limite_gabarito", "data", "Gabarito: último dia do prazo. Esconda nos exercícios"),
         ),
         peculiaridades=(
-            Peculiaridade("gabarito", "O gabarito confere com `automatiza.dados.prazos.prazo_final` em todas as "
-                          "linhas", None, _medir_gabarito),
-            Peculiaridade("perto_feriado", "Pelo menos 20% dos prazos têm um feriado ou ponto facultativo dentro "
-                          "do período", None, _medir_feriado_no_meio),
-            Peculiaridade("prorrogados", "Pelo menos 10% dos prazos em dias corridos vencem em dia sem expediente "
-                          "e são prorrogados", None, _medir_prorrogados),
-            Peculiaridade("data_iso", "{taxa} das datas de início no formato aaaa-mm-dd", TAXA_DATA_ISO,
-                          _medir_iso),
-            Peculiaridade("data_sem_zero", "{taxa} das datas de início sem zero à esquerda (5/3/2024)",
-                          TAXA_DATA_SEM_ZERO, _medir_sem_zero),
-            Peculiaridade("data_extenso", "{taxa} das datas de início por extenso (5 de março de 2024)",
-                          TAXA_DATA_EXTENSO, _medir_extenso),
+            Peculiaridade(
+                "gabarito",
+                "O gabarito confere com `automatiza.dados.prazos.prazo_final` em todas as linhas",
+                None,
+                _medir_gabarito,
+            ),
+            Peculiaridade(
+                "perto_feriado",
+                "Pelo menos 20% dos prazos têm um feriado ou ponto facultativo dentro do período",
+                None,
+                _medir_feriado_no_meio,
+            ),
+            Peculiaridade(
+                "prorrogados",
+                "Pelo menos 10% dos prazos em dias corridos vencem em dia sem expediente e são prorrogados",
+                None,
+                _medir_prorrogados,
+            ),
+            Peculiaridade(
+                "data_iso", "{taxa} das datas de início no formato aaaa-mm-dd", TAXA_DATA_ISO, _medir_iso
+            ),
+            Peculiaridade(
+                "data_sem_zero",
+                "{taxa} das datas de início sem zero à esquerda (5/3/2024)",
+                TAXA_DATA_SEM_ZERO,
+                _medir_sem_zero,
+            ),
+            Peculiaridade(
+                "data_extenso",
+                "{taxa} das datas de início por extenso (5 de março de 2024)",
+                TAXA_DATA_EXTENSO,
+                _medir_extenso,
+            ),
         ),
-        modulos=("04",), n_teste=3000,
+        modulos=("04",),
+        n_teste=3000,
     )
     return (prazos,)
 

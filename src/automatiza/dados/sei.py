@@ -77,14 +77,16 @@ def _e(atividade, unidade, horas, fase=None, dispersao=0.8):
 
 _P, _D, _PL, _J, _H, _R, _HO = FASES_14133
 PREGAO = (
-    Bloco((
-        _e("Autuação do processo", REQ, 0, _P),
-        _e("Elaboração do Documento de Formalização da Demanda (DFD)", REQ, 6, _P),
-        _e("Elaboração do Estudo Técnico Preliminar (ETP)", REQ, 30, _P),
-        _e("Elaboração do Termo de Referência", REQ, 30, _P),
-        _e("Pesquisa de preços", "DCC", 40, _P),
-        _e("Reserva orçamentária", "DPO", 16, _P),
-    )),
+    Bloco(
+        (
+            _e("Autuação do processo", REQ, 0, _P),
+            _e("Elaboração do Documento de Formalização da Demanda (DFD)", REQ, 6, _P),
+            _e("Elaboração do Estudo Técnico Preliminar (ETP)", REQ, 30, _P),
+            _e("Elaboração do Termo de Referência", REQ, 30, _P),
+            _e("Pesquisa de preços", "DCC", 40, _P),
+            _e("Reserva orçamentária", "DPO", 16, _P),
+        )
+    ),
     Bloco(
         (_e("Análise jurídica", "AJ", 60, _P),),
         retrabalho=(
@@ -114,21 +116,25 @@ PREGAO = (
         ),
         p_presente=0.2,
     ),
-    Bloco((
-        _e("Adjudicação e homologação", "GAB", 16, _HO),
-        _e("Assinatura do contrato", "DCC", 24, _HO),
-        _e("Conclusão do processo", "DCC", 2, _HO),
-    )),
+    Bloco(
+        (
+            _e("Adjudicação e homologação", "GAB", 16, _HO),
+            _e("Assinatura do contrato", "DCC", 24, _HO),
+            _e("Conclusão do processo", "DCC", 2, _HO),
+        )
+    ),
 )
 
 DISPENSA = (
-    Bloco((
-        _e("Autuação do processo", REQ, 0),
-        _e("Elaboração do Documento de Formalização da Demanda (DFD)", REQ, 6),
-        _e("Elaboração do Termo de Referência", REQ, 20),
-        _e("Pesquisa de preços", "DCC", 30),
-        _e("Reserva orçamentária", "DPO", 16),
-    )),
+    Bloco(
+        (
+            _e("Autuação do processo", REQ, 0),
+            _e("Elaboração do Documento de Formalização da Demanda (DFD)", REQ, 6),
+            _e("Elaboração do Termo de Referência", REQ, 20),
+            _e("Pesquisa de preços", "DCC", 30),
+            _e("Reserva orçamentária", "DPO", 16),
+        )
+    ),
     Bloco(
         (_e("Análise jurídica", "AJ", 45),),
         retrabalho=(
@@ -138,19 +144,23 @@ DISPENSA = (
         ),
         p_retrabalho=0.25,
     ),
-    Bloco((
-        _e("Autorização da contratação direta", "GAB", 10),
-        _e("Publicação do aviso de contratação direta", "DCC", 8),
-        _e("Emissão da nota de empenho", "DFI", 20),
-        _e("Conclusão do processo", "DCC", 2),
-    )),
+    Bloco(
+        (
+            _e("Autorização da contratação direta", "GAB", 10),
+            _e("Publicação do aviso de contratação direta", "DCC", 8),
+            _e("Emissão da nota de empenho", "DFI", 20),
+            _e("Conclusão do processo", "DCC", 2),
+        )
+    ),
 )
 
 PAGAMENTO = (
-    Bloco((
-        _e("Autuação do processo", REQ, 0),
-        _e("Juntada da nota fiscal", REQ, 2),
-    )),
+    Bloco(
+        (
+            _e("Autuação do processo", REQ, 0),
+            _e("Juntada da nota fiscal", REQ, 2),
+        )
+    ),
     Bloco(
         (_e("Atesto da nota fiscal pelo gestor do contrato", REQ, 12),),
         retrabalho=(
@@ -169,17 +179,21 @@ PAGAMENTO = (
         ),
         p_retrabalho=0.10,
     ),
-    Bloco((
-        _e("Pagamento (ordem bancária)", "DFI", 30),
-        _e("Conclusão do processo", "DFI", 1),
-    )),
+    Bloco(
+        (
+            _e("Pagamento (ordem bancária)", "DFI", 30),
+            _e("Conclusão do processo", "DFI", 1),
+        )
+    ),
 )
 
 FERIAS = (
-    Bloco((
-        _e("Requerimento de férias-prêmio", REQ, 0),
-        _e("Manifestação da chefia imediata", REQ, 10),
-    )),
+    Bloco(
+        (
+            _e("Requerimento de férias-prêmio", REQ, 0),
+            _e("Manifestação da chefia imediata", REQ, 10),
+        )
+    ),
     Bloco(
         (_e("Análise de recursos humanos", "DRH", 35),),
         retrabalho=(
@@ -189,33 +203,41 @@ FERIAS = (
         ),
         p_retrabalho=0.12,
     ),
-    Bloco((
-        _e("Publicação do ato de concessão", "DRH", 16),
-        _e("Registro no sistema de pessoal", "DRH", 8),
-        _e("Conclusão do processo", "DRH", 1),
-    )),
+    Bloco(
+        (
+            _e("Publicação do ato de concessão", "DRH", 16),
+            _e("Registro no sistema de pessoal", "DRH", 8),
+            _e("Conclusão do processo", "DRH", 1),
+        )
+    ),
 )
 
 LAI = (
-    Bloco((
-        _e("Registro do pedido de acesso à informação", "OUV", 0),
-        _e("Encaminhamento à área técnica", "OUV", 6),
-        _e("Elaboração da resposta", REQ, 40),
-    )),
+    Bloco(
+        (
+            _e("Registro do pedido de acesso à informação", "OUV", 0),
+            _e("Encaminhamento à área técnica", "OUV", 6),
+            _e("Elaboração da resposta", REQ, 40),
+        )
+    ),
     Bloco((_e("Análise jurídica", "AJ", 30),), p_presente=0.2),
-    Bloco((
-        _e("Resposta ao cidadão", "OUV", 8),
-        _e("Conclusão do processo", "OUV", 1),
-    )),
+    Bloco(
+        (
+            _e("Resposta ao cidadão", "OUV", 8),
+            _e("Conclusão do processo", "OUV", 1),
+        )
+    ),
 )
 
 ADITIVO = (
-    Bloco((
-        _e("Autuação do processo", REQ, 0),
-        _e("Justificativa técnica do aditivo", REQ, 20),
-        _e("Manifestação da empresa contratada", REQ, 40),
-        _e("Reserva orçamentária", "DPO", 16),
-    )),
+    Bloco(
+        (
+            _e("Autuação do processo", REQ, 0),
+            _e("Justificativa técnica do aditivo", REQ, 20),
+            _e("Manifestação da empresa contratada", REQ, 40),
+            _e("Reserva orçamentária", "DPO", 16),
+        )
+    ),
     Bloco(
         (_e("Análise jurídica", "AJ", 55),),
         retrabalho=(
@@ -226,12 +248,14 @@ ADITIVO = (
         p_retrabalho=0.30,
     ),
     Bloco((_e("Análise do controle interno", "CI", 16),), p_presente=0.4),
-    Bloco((
-        _e("Aprovação da autoridade competente", "GAB", 10),
-        _e("Assinatura do termo aditivo", "DCC", 24),
-        _e("Publicação do extrato", "DCC", 10),
-        _e("Conclusão do processo", "DCC", 2),
-    )),
+    Bloco(
+        (
+            _e("Aprovação da autoridade competente", "GAB", 10),
+            _e("Assinatura do termo aditivo", "DCC", 24),
+            _e("Publicação do extrato", "DCC", 10),
+            _e("Conclusão do processo", "DCC", 2),
+        )
+    ),
 )
 
 # tipo de processo: (rota, participação, unidades requisitantes possíveis)
@@ -246,32 +270,51 @@ TIPOS = {
 
 ESPECIFICACOES = {
     "Licitação: Pregão Eletrônico": (
-        "Aquisição de material de escritório", "Contratação de serviços de limpeza e conservação",
-        "Aquisição de computadores e notebooks", "Contratação de serviço de vigilância patrimonial",
-        "Aquisição de mobiliário", "Contratação de serviço de telefonia móvel", "Aquisição de combustível",
-        "Contratação de manutenção predial", "Aquisição de licenças de software",
-        "Contratação de serviço de copeiragem", "Registro de preços de papel A4",
+        "Aquisição de material de escritório",
+        "Contratação de serviços de limpeza e conservação",
+        "Aquisição de computadores e notebooks",
+        "Contratação de serviço de vigilância patrimonial",
+        "Aquisição de mobiliário",
+        "Contratação de serviço de telefonia móvel",
+        "Aquisição de combustível",
+        "Contratação de manutenção predial",
+        "Aquisição de licenças de software",
+        "Contratação de serviço de copeiragem",
+        "Registro de preços de papel A4",
     ),
     "Compras: Contratação Direta (Dispensa)": (
-        "Aquisição de água mineral", "Manutenção de aparelhos de ar-condicionado", "Aquisição de toner",
-        "Serviço de chaveiro", "Conserto de veículo oficial", "Aquisição de material de copa",
+        "Aquisição de água mineral",
+        "Manutenção de aparelhos de ar-condicionado",
+        "Aquisição de toner",
+        "Serviço de chaveiro",
+        "Conserto de veículo oficial",
+        "Aquisição de material de copa",
         "Recarga de extintores de incêndio",
     ),
     "Finanças: Liquidação e Pagamento": (
-        "Pagamento de nota fiscal de serviço de limpeza", "Pagamento de nota fiscal de vigilância",
-        "Pagamento de fatura de energia elétrica", "Pagamento de fatura de telefonia",
-        "Pagamento de nota fiscal de manutenção predial", "Pagamento de locação de veículos",
+        "Pagamento de nota fiscal de serviço de limpeza",
+        "Pagamento de nota fiscal de vigilância",
+        "Pagamento de fatura de energia elétrica",
+        "Pagamento de fatura de telefonia",
+        "Pagamento de nota fiscal de manutenção predial",
+        "Pagamento de locação de veículos",
     ),
     "Pessoal: Férias-Prêmio": (
-        "Concessão de férias-prêmio", "Conversão de férias-prêmio em espécie", "Contagem de férias-prêmio",
+        "Concessão de férias-prêmio",
+        "Conversão de férias-prêmio em espécie",
+        "Contagem de férias-prêmio",
     ),
     "Acesso à Informação: Pedido": (
-        "Pedido de informação sobre contratos de limpeza", "Pedido de informação sobre diárias de viagem",
-        "Pedido de informação sobre quadro de pessoal", "Pedido de informação sobre obras em andamento",
+        "Pedido de informação sobre contratos de limpeza",
+        "Pedido de informação sobre diárias de viagem",
+        "Pedido de informação sobre quadro de pessoal",
+        "Pedido de informação sobre obras em andamento",
         "Pedido de informação sobre despesas com publicidade",
     ),
     "Gestão de Contratos: Termo Aditivo": (
-        "Termo aditivo de prazo", "Termo aditivo de valor", "Reequilíbrio econômico-financeiro",
+        "Termo aditivo de prazo",
+        "Termo aditivo de valor",
+        "Reequilíbrio econômico-financeiro",
         "Termo aditivo de prazo e valor",
     ),
 }
@@ -417,12 +460,12 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
             # a mesma rota, menos a habilitação: variante "pulou" com o mesmo número de retrabalhos
             equivalente = {}
             for v in pulos:
-                chave = tuple(m["ativ"][m["var_inicio"][v]: m["var_inicio"][v] + m["var_tam"][v]])
+                chave = tuple(m["ativ"][m["var_inicio"][v] : m["var_inicio"][v] + m["var_tam"][v]])
                 equivalente[chave] = v
             hab = m["atividades"].index("Análise de habilitação")
             for i in escolhidos:
                 v = variante[i]
-                ativ = m["ativ"][m["var_inicio"][v]: m["var_inicio"][v] + m["var_tam"][v]]
+                ativ = m["ativ"][m["var_inicio"][v] : m["var_inicio"][v] + m["var_tam"][v]]
                 variante[i] = equivalente[tuple(a for a in ativ if a != hab)]
             marcas["sem_habilitacao"] = escolhidos
 
@@ -461,9 +504,9 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     dia_idx = minuto // calendario.MINUTOS_EXPEDIENTE
     maximo = int(dia_idx.max()) + 1 if total else 1
     if maximo > dias.size:
-        dias = np.concatenate([
-            dias, calendario.dias_uteis(FIM_ABERTURAS, FIM_ABERTURAS + np.timedelta64(maximo * 2 + 30, "D"))
-        ])
+        dias = np.concatenate(
+            [dias, calendario.dias_uteis(FIM_ABERTURAS, FIM_ABERTURAS + np.timedelta64(maximo * 2 + 30, "D"))]
+        )
     data_hora = (
         dias[dia_idx].astype("datetime64[m]")
         + np.timedelta64(calendario.INICIO_EXPEDIENTE_MIN, "m")
@@ -480,7 +523,9 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
     # corte na data de extração: o que ainda não aconteceu some do log
     vale = data_hora <= DATA_EXTRACAO.astype("datetime64[s]")
-    proc, pos, etapa, unid, usuario, data_hora = (a[vale] for a in (proc, pos, etapa, unid, usuario, data_hora))
+    proc, pos, etapa, unid, usuario, data_hora = (
+        a[vale] for a in (proc, pos, etapa, unid, usuario, data_hora)
+    )
     total = proc.size
 
     # anomalia: andamentos fora do expediente (noite), sem mudar a ordem do processo
@@ -501,8 +546,9 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     retro = _escolher_exatos(rng, candidatos, TAXA_FORA_DE_ORDEM, total)
     anterior = data_hora[retro - 1]
     dia_anterior = anterior.astype("datetime64[D]")
-    recuo_dias = np.busday_offset(dia_anterior, -rng.integers(1, 4, size=retro.size), roll="backward",
-                                  busdaycal=calendario.calendario())
+    recuo_dias = np.busday_offset(
+        dia_anterior, -rng.integers(1, 4, size=retro.size), roll="backward", busdaycal=calendario.calendario()
+    )
     data_hora[retro] = recuo_dias.astype("datetime64[s]") + (anterior - dia_anterior.astype("datetime64[s]"))
     marcas["fora_de_ordem"] = retro
 
@@ -523,8 +569,9 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     for a in np.unique(ano):
         sel = ano == a
         sequencial[sel] = 1000 + np.cumsum(salto[sel])
-    geradora = np.where(tipo == tipos.index("Acesso à Informação: Pedido"), CHAVES_UNIDADES.index("OUV"),
-                        requisitante)
+    geradora = np.where(
+        tipo == tipos.index("Acesso à Informação: Pedido"), CHAVES_UNIDADES.index("OUV"), requisitante
+    )
     codigo_unid = np.array([UNIDADES[k][1] for k in CHAVES_UNIDADES])[geradora]
     numeros = _numeros_sei(np.full(n, ORGAO), codigo_unid, sequencial, ano)
 
@@ -546,8 +593,9 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     hipotese[restrito] = np.where(
         pessoal[restrito], HIPOTESES[0], nomes.escolher(rng, HIPOTESES, restrito.size)
     )
-    sem_hip = _escolher_exatos(rng, np.flatnonzero(nivel == "Restrito"), TAXA_RESTRITO_SEM_HIPOTESE,
-                               int((nivel == "Restrito").sum()))
+    sem_hip = _escolher_exatos(
+        rng, np.flatnonzero(nivel == "Restrito"), TAXA_RESTRITO_SEM_HIPOTESE, int((nivel == "Restrito").sum())
+    )
     hipotese[sem_hip] = None
     marcas["restrito_sem_hipotese"] = sem_hip
 
@@ -555,31 +603,36 @@ def simular(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     servidores = nomes.nomes_pessoas(rng, n)
     interessado[pessoal] = servidores[pessoal]
     lai = tipo == tipos.index("Acesso à Informação: Pedido")
-    interessado[lai] = [f"Solicitante LAI nº {a}-{i:06d}" for a, i in zip(ano[lai], np.arange(lai.sum()) + 1,
-                                                                         strict=True)]
+    interessado[lai] = [
+        f"Solicitante LAI nº {a}-{i:06d}" for a, i in zip(ano[lai], np.arange(lai.sum()) + 1, strict=True)
+    ]
 
     siglas = np.array([UNIDADES[k][0] for k in CHAVES_UNIDADES], dtype=object)
-    processos = pd.DataFrame({
-        "numero_processo": pd.array(numeros, dtype="str"),
-        "tipo_processo": pd.Categorical.from_codes(tipo, categories=tipos),
-        "especificacao": pd.array(especificacao, dtype="str"),
-        "unidade_geradora": pd.Categorical.from_codes(geradora, categories=siglas),
-        "data_abertura": pd.to_datetime(abertura),
-        "nivel_acesso": pd.Categorical(nivel, categories=["Público", "Restrito", "Sigiloso"]),
-        "hipotese_legal": pd.array(hipotese, dtype="str"),
-        "interessado": pd.array(interessado, dtype="str"),
-    })
+    processos = pd.DataFrame(
+        {
+            "numero_processo": pd.array(numeros, dtype="str"),
+            "tipo_processo": pd.Categorical.from_codes(tipo, categories=tipos),
+            "especificacao": pd.array(especificacao, dtype="str"),
+            "unidade_geradora": pd.Categorical.from_codes(geradora, categories=siglas),
+            "data_abertura": pd.to_datetime(abertura),
+            "nivel_acesso": pd.Categorical(nivel, categories=["Público", "Restrito", "Sigiloso"]),
+            "hipotese_legal": pd.array(hipotese, dtype="str"),
+            "interessado": pd.array(interessado, dtype="str"),
+        }
+    )
 
     fase = m["fase"][etapa]
-    andamentos = pd.DataFrame({
-        "numero_processo": pd.Categorical.from_codes(proc[ordem], categories=numeros).astype("str"),
-        "sequencia": (pos[ordem] + 1).astype(np.int32),
-        "data_hora": pd.to_datetime(data_hora[ordem]),
-        "unidade": pd.Categorical.from_codes(unid[ordem], categories=siglas),
-        "usuario": pd.Categorical.from_codes(usuario[ordem], categories=logins),
-        "atividade": pd.Categorical.from_codes(m["ativ"][etapa][ordem], categories=m["atividades"]),
-        "fase": pd.Categorical.from_codes(fase[ordem], categories=list(FASES_14133)),
-    })
+    andamentos = pd.DataFrame(
+        {
+            "numero_processo": pd.Categorical.from_codes(proc[ordem], categories=numeros).astype("str"),
+            "sequencia": (pos[ordem] + 1).astype(np.int32),
+            "data_hora": pd.to_datetime(data_hora[ordem]),
+            "unidade": pd.Categorical.from_codes(unid[ordem], categories=siglas),
+            "usuario": pd.Categorical.from_codes(usuario[ordem], categories=logins),
+            "atividade": pd.Categorical.from_codes(m["ativ"][etapa][ordem], categories=m["atividades"]),
+            "fase": pd.Categorical.from_codes(fase[ordem], categories=list(FASES_14133)),
+        }
+    )
     return processos, andamentos, marcas
 
 
@@ -688,23 +741,44 @@ def _conjuntos():
         n_max=500_000,
         gerar=gerar_processos,
         colunas=(
-            Coluna("numero_processo", "texto", "Número SEI-MG no formato 0000.00.0000000/0000-00: órgão (1500), "
-                   "unidade geradora, sequencial, ano e dois dígitos verificadores (módulo 11, sintéticos)"),
+            Coluna(
+                "numero_processo",
+                "texto",
+                "Número SEI-MG no formato 0000.00.0000000/0000-00: órgão (1500), "
+                "unidade geradora, sequencial, ano e dois dígitos verificadores (módulo 11, sintéticos)",
+            ),
             Coluna("tipo_processo", "categoria", "Tipo do processo, que define a rota de andamentos"),
             Coluna("especificacao", "texto", "Especificação (assunto) digitada por quem abriu o processo"),
             Coluna("unidade_geradora", "categoria", "Sigla da unidade que abriu o processo"),
             Coluna("data_abertura", "data e hora", "Momento da autuação, sempre em horário de expediente"),
             Coluna("nivel_acesso", "categoria", "Público, Restrito ou Sigiloso"),
-            Coluna("hipotese_legal", "texto", "Fundamento da restrição de acesso (vazio nos processos públicos)"),
-            Coluna("interessado", "texto", "Empresa, servidor (pessoa sintética) ou solicitante LAI anonimizado"),
+            Coluna(
+                "hipotese_legal", "texto", "Fundamento da restrição de acesso (vazio nos processos públicos)"
+            ),
+            Coluna(
+                "interessado", "texto", "Empresa, servidor (pessoa sintética) ou solicitante LAI anonimizado"
+            ),
         ),
         peculiaridades=(
-            Peculiaridade("numero_formato", "Todos os números seguem o padrão `^\\d{4}\\.\\d{2}\\.\\d{7}/\\d{4}-\\d{2}$`",
-                          None, _medir_formato_sei),
-            Peculiaridade("espec_caixa_alta", "{taxa} das especificações digitadas toda em CAIXA ALTA",
-                          TAXA_ESPEC_CAIXA_ALTA, _medir_caixa_alta),
-            Peculiaridade("restrito_sem_hipotese", "{taxa} dos processos restritos sem hipótese legal preenchida",
-                          TAXA_RESTRITO_SEM_HIPOTESE, _medir_sem_hipotese, tolerancia=0.03),
+            Peculiaridade(
+                "numero_formato",
+                "Todos os números seguem o padrão `^\\d{4}\\.\\d{2}\\.\\d{7}/\\d{4}-\\d{2}$`",
+                None,
+                _medir_formato_sei,
+            ),
+            Peculiaridade(
+                "espec_caixa_alta",
+                "{taxa} das especificações digitadas toda em CAIXA ALTA",
+                TAXA_ESPEC_CAIXA_ALTA,
+                _medir_caixa_alta,
+            ),
+            Peculiaridade(
+                "restrito_sem_hipotese",
+                "{taxa} dos processos restritos sem hipótese legal preenchida",
+                TAXA_RESTRITO_SEM_HIPOTESE,
+                _medir_sem_hipotese,
+                tolerancia=0.03,
+            ),
         ),
         modulos=("01", "06", "07"),
         n_teste=20_000,
@@ -734,26 +808,59 @@ def _conjuntos():
             Coluna("data_hora", "data e hora", "Momento do andamento"),
             Coluna("unidade", "categoria", "Unidade onde o andamento aconteceu"),
             Coluna("usuario", "categoria", "Login (sintético) de quem registrou o andamento"),
-            Coluna("atividade", "categoria", "O que foi feito, por exemplo \"Análise jurídica\""),
+            Coluna("atividade", "categoria", 'O que foi feito, por exemplo "Análise jurídica"'),
             Coluna("fase", "categoria", "Fase da Lei 14.133/2021 (só nos pregões; vazio nos demais tipos)"),
         ),
         peculiaridades=(
-            Peculiaridade("retrabalho", "Laços de retrabalho: diligência e devolução para ajustes (35% dos "
-                          "pregões na análise jurídica, 25% no julgamento; 10% a 30% nos demais tipos), "
-                          "às vezes repetidos", None, _medir_retrabalho),
-            Peculiaridade("gargalo", f"Gargalo: a {UNIDADE_GARGALO} (Assessoria Jurídica) tem a maior espera "
-                          "mediana antes dos seus andamentos", None, _medir_gargalo),
-            Peculiaridade("parados", "{taxa} dos processos ficam mais de 90 dias corridos sem andamento "
-                          "(uma espera de 80 a 150 dias úteis numa etapa)", TAXA_PARADOS, _medir_parados,
-                          tolerancia=0.004),
-            Peculiaridade("sem_habilitacao", "{taxa} dos pregões homologados pularam a fase de habilitação",
-                          TAXA_SEM_HABILITACAO, _medir_sem_habilitacao, tolerancia=0.006),
-            Peculiaridade("fora_expediente", "{taxa} dos andamentos registrados fora do expediente (à noite)",
-                          TAXA_FORA_EXPEDIENTE, _medir_fora_expediente),
-            Peculiaridade("fora_de_ordem", "{taxa} dos andamentos com data anterior à do andamento anterior "
-                          "do mesmo processo (lançamento retroativo)", TAXA_FORA_DE_ORDEM, _medir_fora_de_ordem),
-            Peculiaridade("duplicados", "{taxa} das linhas são cópias exatas da linha de cima (andamento "
-                          "duplicado na exportação)", TAXA_DUPLICADOS, _medir_duplicados),
+            Peculiaridade(
+                "retrabalho",
+                "Laços de retrabalho: diligência e devolução para ajustes (35% dos "
+                "pregões na análise jurídica, 25% no julgamento; 10% a 30% nos demais tipos), "
+                "às vezes repetidos",
+                None,
+                _medir_retrabalho,
+            ),
+            Peculiaridade(
+                "gargalo",
+                f"Gargalo: a {UNIDADE_GARGALO} (Assessoria Jurídica) tem a maior espera "
+                "mediana antes dos seus andamentos",
+                None,
+                _medir_gargalo,
+            ),
+            Peculiaridade(
+                "parados",
+                "{taxa} dos processos ficam mais de 90 dias corridos sem andamento "
+                "(uma espera de 80 a 150 dias úteis numa etapa)",
+                TAXA_PARADOS,
+                _medir_parados,
+                tolerancia=0.004,
+            ),
+            Peculiaridade(
+                "sem_habilitacao",
+                "{taxa} dos pregões homologados pularam a fase de habilitação",
+                TAXA_SEM_HABILITACAO,
+                _medir_sem_habilitacao,
+                tolerancia=0.006,
+            ),
+            Peculiaridade(
+                "fora_expediente",
+                "{taxa} dos andamentos registrados fora do expediente (à noite)",
+                TAXA_FORA_EXPEDIENTE,
+                _medir_fora_expediente,
+            ),
+            Peculiaridade(
+                "fora_de_ordem",
+                "{taxa} dos andamentos com data anterior à do andamento anterior "
+                "do mesmo processo (lançamento retroativo)",
+                TAXA_FORA_DE_ORDEM,
+                _medir_fora_de_ordem,
+            ),
+            Peculiaridade(
+                "duplicados",
+                "{taxa} das linhas são cópias exatas da linha de cima (andamento duplicado na exportação)",
+                TAXA_DUPLICADOS,
+                _medir_duplicados,
+            ),
         ),
         modulos=("06", "07", "08"),
         n_teste=20_000,
