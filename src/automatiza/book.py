@@ -36,6 +36,7 @@ WRITTEN_LABEL = "Disponível"
 PLANNED_LABEL = "Em preparação"
 ASSETS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}  # images a notebook's Markdown may point to
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Sphinx log lines that mean a broken site (dead internal link) or a build that tried to go online.
 FATAL_WARNINGS = (
@@ -52,11 +53,10 @@ FATAL_WARNINGS = (
 )
 PHASES = {  # Sphinx console lines (C locale) -> progress message
     "loading pickled environment": "lendo o cache da última construção",
-    "reading sources": "lendo as páginas e os notebooks",
-    "writing output": "escrevendo as páginas HTML",
+    "reading sources... [": "lendo as páginas e os notebooks",
+    "writing output... [": "escrevendo as páginas HTML",
     "copying static files": "copiando os arquivos do tema",
     "dumping search index": "gerando o índice de busca",
-    "build succeeded": "construção concluída",
 }
 
 
@@ -627,7 +627,7 @@ def warnings(log: str) -> list[str]:
 
 def _run(command: list[str], log_path: Path) -> tuple[int, str]:
     """Run the build, writing every line to the log and printing the phase Sphinx is in."""
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANGUAGE": "en", "PYTHONIOENCODING": "utf-8"}
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANGUAGE": "en", "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
     lines: list[str] = []
     shown: set[str] = set()
     with log_path.open("w", encoding="utf-8") as log:
@@ -636,7 +636,8 @@ def _run(command: list[str], log_path: Path) -> tuple[int, str]:
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", env=env
         )
         assert process.stdout is not None
-        for line in process.stdout:
+        for raw in process.stdout:
+            line = ANSI.sub("", raw)
             log.write(line)
             lines.append(line)
             for start, message in PHASES.items():

@@ -7,12 +7,14 @@ Portuguese at all; a few labels are even hard-coded in English in the theme temp
 - pydata-sphinx-theme's gettext strings become a fallback of Sphinx's own pt-BR catalog;
 - sphinx-book-theme's strings are looked up here first, then in its own catalog;
 - after the build, the hard-coded English tooltips and ARIA labels, and the copy button's messages, are
-  rewritten in the HTML and JavaScript files.
+  rewritten in the HTML and JavaScript files, and the ".ipynb" download links get the `download`
+  attribute, so the browser saves the notebook instead of showing its JSON.
 """
 
 from __future__ import annotations
 
 import gettext
+import re
 from pathlib import Path
 
 from sphinx import locale
@@ -73,6 +75,8 @@ HTML = {
     'aria-label="Version switcher list"': 'aria-label="Lista de versões"',
 }
 
+NOTEBOOK_LINK = re.compile(r'<a href="([^"]+\.ipynb)" target="_blank"')
+
 COPY_BUTTON = (
     "  'pt-BR': {\n"
     "    'copy': 'Copiar',\n"
@@ -125,6 +129,7 @@ def rewrite_html(outdir: Path) -> int:
         new = text
         for english, portuguese in HTML.items():
             new = new.replace(english, portuguese)
+        new = NOTEBOOK_LINK.sub(r'<a href="\1" download target="_blank"', new)
         if new != text:
             page.write_text(new, encoding="utf-8")
             changed += 1
@@ -150,6 +155,10 @@ def finish(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # Jupyter Book always passes `comments_config`; without sphinx_comments (it loads scripts from the
+    # internet) Sphinx would warn that the value is unknown.
+    if "comments_config" not in app.config:
+        app.add_config_value("comments_config", {}, "html")
     app.connect("builder-inited", install_translations)
     app.connect("build-finished", finish)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
