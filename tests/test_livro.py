@@ -144,8 +144,12 @@ def test_written_module_page_links_lessons_and_exercise():
 
 def test_dataset_links_only_when_the_dictionary_exists():
     cur = _curriculum()
-    assert "](../dados.md)" not in book.module_page(cur, cur.module("01"))
-    assert "[`medicoes_obras`](../dados.md)" in book.module_page(cur, cur.module("01"), dictionary=True)
+    module = cur.module("01")
+    assert "](../dados.md)" not in book.module_page(cur, module)
+    assert "[`medicoes_obras`](../dados.md)" in book.module_page(cur, module, dictionary=set())
+    anchored = book.module_page(cur, module, dictionary={"medicoes_obras"})
+    assert "{ref}`medicoes_obras <dados-medicoes-obras>`" in anchored
+    assert book.documented_datasets("(dados-medicoes-obras)=\n## medicoes_obras\n") == {"medicoes_obras"}
 
 
 def test_syllabus_has_schedule_hours_prerequisites_datasets_and_points():
@@ -171,7 +175,7 @@ def test_toc_puts_notebooks_under_their_module():
         "sections": [{"file": "notebooks/00-passos"}, {"file": "exercicios/00-passos/00-passos"}],
     }
     assert "dados" not in book.toc_files(tree)
-    assert book.toc_files(book.toc(cur, _notebooks(), dictionary=True))[-1] == "dados"
+    assert book.toc_files(book.toc(cur, _notebooks(), dictionary=set()))[-1] == "dados"
 
 
 def test_unknown_placeholder_in_a_hand_written_page_is_an_error():

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,7 +203,7 @@ def home_page(cur: Curriculum, *, guides: bool = True) -> str:
     return "\n".join(lines)
 
 
-def syllabus_page(cur: Curriculum, *, dictionary: bool = False) -> str:
+def syllabus_page(cur: Curriculum, *, dictionary: Collection[str] | None = None) -> str:
     """programa.md: the schedule by stage, week and month; hours, prerequisites, datasets and assignments."""
     here = f"{SYLLABUS}.md"
     total_hours = sum(m.horas for m in cur.modulos)
@@ -262,12 +262,31 @@ def syllabus_page(cur: Curriculum, *, dictionary: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _dataset(name: str, here: str, dictionary: bool) -> str:
-    return link(f"`{name}`", f"{DICTIONARY}.md", here) if dictionary else f"`{name}`"
+def _dataset(name: str, here: str, dictionary: Collection[str] | None) -> str:
+    """A dataset name, linked to its section of the data dictionary (or to the page) when there is one."""
+    if dictionary is None:
+        return f"`{name}`"
+    if name in dictionary:
+        return f"{{ref}}`{name} <{dataset_label(name)}>`"
+    return link(f"`{name}`", f"{DICTIONARY}.md", here)
+
+
+def dataset_label(name: str) -> str:
+    """The MyST label of a dataset in the data dictionary: medicoes_obras -> dados-medicoes-obras."""
+    return "dados-" + name.replace("_", "-")
+
+
+def documented_datasets(markdown: str) -> set[str]:
+    """Dataset names that have a `(dados-...)=` label in the data dictionary."""
+    return {m.replace("-", "_") for m in re.findall(r"^\(dados-([a-z0-9-]+)\)=\s*$", markdown, re.MULTILINE)}
 
 
 def module_page(
-    cur: Curriculum, module: Module, notebooks: ModuleNotebooks | None = None, *, dictionary: bool = False
+    cur: Curriculum,
+    module: Module,
+    notebooks: ModuleNotebooks | None = None,
+    *,
+    dictionary: Collection[str] | None = None,
 ) -> str:
     """modulos/modulo-NN.md: objectives, time, prerequisites, datasets, status, lessons and exercise."""
     here = module_doc(module) + ".md"
@@ -349,7 +368,7 @@ def toc(
     *,
     guides: tuple[str, ...] = GUIDES,
     extra_pages: tuple[str, ...] = (),
-    dictionary: bool = False,
+    dictionary: Collection[str] | None = None,
 ) -> dict:
     """The _toc.yml structure: start pages, one part per stage (modules with their notebooks), reference."""
     parts = [{"caption": "Comece aqui", "chapters": [{"file": SYLLABUS}, *[{"file": g} for g in guides]]}]
@@ -364,7 +383,7 @@ def toc(
             chapters.append(chapter)
         if chapters:
             parts.append({"caption": f"{stage.nome} ({months(stage)})", "chapters": chapters})
-    reference = [{"file": DICTIONARY}] if dictionary else []
+    reference = [{"file": DICTIONARY}] if dictionary is not None else []
     reference += [{"file": page} for page in extra_pages]
     if reference:
         parts.append({"caption": "Referência", "chapters": reference})
@@ -521,7 +540,12 @@ def stage(project: Project) -> Path:
     extra = tuple(sorted(p for p in hand_written if p not in GUIDES))
 
     markdown = data_dictionary()
-    dictionary = markdown is not None
+    dictionary = documented_datasets(markdown) if markdown is not None else None
+    if dictionary is not None:
+        for name in sorted({d for m in cur.modulos for d in m.dados} - dictionary):
+            print(
+                f"  aviso: o programa cita o conjunto de dados '{name}', que não está no dicionário de dados."
+            )
     pages = {
         HOME: home_page(cur),
         SYLLABUS: syllabus_page(cur, dictionary=dictionary),
