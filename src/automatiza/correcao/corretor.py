@@ -1,0 +1,587 @@
+"""`automatiza corrigir`: nbgrader's autograde pipeline, parallel and isolated, for a whole cohort.
+
+For each submission in ``submitted/<aluno>/<tarefa>/`` this does what `nbgrader autograde` does, with
+nbgrader's own pieces wherever they already do the job:
+
+1. sanitize with the exporter and the preprocessors of nbgrader's `Autograde` converter (`ClearOutput`,
+   `DeduplicateIds`, `OverwriteKernelspec`, `OverwriteCells`, `CheckCellMetadata`: test and locked cells
+   come back from the gradebook, same checksums, same points);
+2. execute with nbgrader's `Execute` preprocessor (`execucao.SandboxedExecute`), on a kernel from the pool:
+   pre-started, isolated, in a private copy of the submission's files;
+3. post-process with the rest of `Autograde.autograde_preprocessors` (`LimitOutput`, `SaveAutoGrades`,
+   `AssignLatePenalties`, ...) and write ``autograded/<aluno>/<tarefa>/`` like nbgrader.
+
+All gradebook access happens in the event loop's thread, one submission at a time, after its notebooks ran
+(single writer); a submission's gradebook rows and its autograded folder are written together at the end, so
+killing the run loses nothing already saved, and running again skips what is graded (`--forcar` to redo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import glob
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbgrader import utils
+from nbgrader.api import MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
+from nbgrader.preprocessors import Execute
+from sqlalchemy.exc import SAWarning
+from tqdm import tqdm
+from traitlets.config import Config
+
+from automatiza.correcao import curso, execucao, isolamento, pool
+
+OK, WARN, SKIPPED, ERROR = "ok", "avisos", "pulada", "ERRO"
+BAR_FORMAT = (
+    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} decorridos, faltam ~{remaining}]"
+)
+NBGRADER_WARNINGS = {  # nbgrader's log messages during sanitize -> pt-BR notes for the summary
+    "has changed!": "a célula {cell} foi alterada pelo aluno e voltou à versão do banco de notas",
+    "does not exist in the database": "a célula {cell} não existe no banco de notas e foi ignorada",
+    "exists multiple times": "a célula {cell} aparece mais de uma vez; só a última conta",
+    "Missing grade cell": "a célula {cell} foi apagada e foi recolocada",
+}
+
+
+@dataclass
+class Result:
+    student: str
+    status: str
+    score: float | None = None
+    max_score: float | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    needs_manual: bool = False
+
+
+@dataclass
+class Report:
+    assignment: str
+    results: list[Result]
+    seconds: float
+    level: str
+    warnings: list[str]
+    jobs: int
+    kernels: int = 0
+    without_submission: list[str] = field(default_factory=list)
+
+    @property
+    def graded(self) -> list[Result]:
+        return [r for r in self.results if r.status in (OK, WARN)]
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.status == ERROR for r in self.results)
+
+    def table(self) -> str:
+        rows = [("aluno", "nota", "situação", "observações")]
+        for r in sorted(self.results, key=lambda r: r.student):
+            score = "-" if r.score is None else f"{_num(r.score)}/{_num(r.max_score or 0)}"
+            if r.needs_manual and r.status in (OK, WARN):
+                score += " *"
+            rows.append((r.student, score, r.status, "; ".join(r.notes)))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = []
+        for number, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+            if number == 0:
+                lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 11)
+        return "\n".join(line.rstrip() for line in lines)
+
+    def summary(self) -> str:
+        graded = self.graded
+        parts = [
+            f"\nResumo da correção de '{self.assignment}'",
+            self.table() if self.results else "(nenhuma entrega)",
+        ]
+        if any(r.needs_manual for r in graded):
+            parts.append("* tem questões de correção manual: confira no formgrader (nbgrader).")
+        if self.without_submission:
+            names = ", ".join(self.without_submission[:15])
+            names += " ..." if len(self.without_submission) > 15 else ""
+            parts.append(f"sem entrega: {len(self.without_submission)} aluno(s): {names}")
+        skipped = sum(r.status == SKIPPED for r in self.results)
+        errors = sum(r.status == ERROR for r in self.results)
+        rate = len(graded) / self.seconds if self.seconds > 0 else 0.0
+        parts.append(
+            f"corrigidas agora: {len(graded)}; já corrigidas (puladas): {skipped}; "
+            f"com erro do corretor: {errors}; "
+            f"tempo: {self.seconds:.1f} s ({_num(round(rate, 2))} entregas/s, {self.jobs} em paralelo)"
+        )
+        parts.append(f"isolamento: {self.level}")
+        parts += [f"AVISO: {w}" for w in self.warnings]
+        return "\n".join(parts)
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _lines(source: str) -> list[str]:
+    return [line.rstrip() for line in source.splitlines() if line.strip()]
+
+
+def _strip_hidden(source: str) -> str:
+    """The cell as the student version shows it: without the hidden tests region (like ClearHiddenTests)."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "### END HIDDEN TESTS" in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+class SubmissionProblem(Exception):
+    """Something wrong with what the learner submitted (pt-BR message); the notebook gets zero."""
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _translate(messages: list[str]) -> list[str]:
+    notes = []
+    for message in messages:
+        for key, template in NBGRADER_WARNINGS.items():
+            if key in message:
+                words = [w.strip("'\":,") for w in message.split()]
+                cell = next((w for w in words if "-" in w or w.startswith("q")), "?")
+                if "Cell '" in message or "Cell with id '" in message or "cell " in message.lower():
+                    for marker in ("Cell with id '", "Cell '", "for cell ", "grade cell "):
+                        if marker in message:
+                            cell = message.split(marker, 1)[1].split("'")[0].split()[0]
+                            break
+                note = template.format(cell=f"'{cell}'")
+                if note not in notes:
+                    notes.append(note)
+    return notes
+
+
+class Grader:
+    def __init__(self, course: curso.Course, assignment: str, *, jobs: int = 2, force: bool = False,
+                 students: list[str] | None = None, limits: isolamento.Limits | None = None,
+                 progress: bool = True, isolation: bool = True, scratch: str | None = None) -> None:
+        self.course = course
+        self.assignment = assignment
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.only = students
+        self.limits = limits or isolamento.Limits()
+        self.progress = progress
+        self.isolation = isolation
+        self.scratch = scratch
+        self.log = logging.getLogger(f"automatiza.corretor.{id(self)}")
+        self.log.propagate = False
+        self.log.setLevel(logging.INFO)
+        self.notebooks = curso.assignment_notebooks(course, assignment)
+        self.converter = Autograde(coursedir=course.coursedir, config=self._config(), log=self.log)
+        self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
+        self.post = self._exporter([p for p in self.converter.autograde_preprocessors
+                                    if not (isinstance(p, type) and issubclass(p, Execute))])
+        self.zygote: pool.Zygote | None = None
+        self.pool: pool.KernelPool | None = None
+        self.bindings: list[tuple[str, str, str | None]] = []
+        self.preload: list[str] = []
+        self.cells: dict[str, dict[str, tuple[str, bool, bool]]] = {}
+        self.kernels = 0
+
+    def _config(self) -> Config:
+        config = Config(self.course.config)
+        config.merge(Config({"Exporter": {"default_preprocessors": []}}))
+        return config
+
+    def _exporter(self, preprocessors: list) -> NotebookExporter:
+        exporter = NotebookExporter(parent=self.converter, config=self.converter.config)
+        for preprocessor in preprocessors:
+            exporter.register_preprocessor(preprocessor)
+        return exporter
+
+    # ---- which submissions ------------------------------------------------------------------------------
+
+    def submissions(self) -> list[str]:
+        coursedir = self.course.coursedir
+        pattern = coursedir.format_path(coursedir.submitted_directory, "*", self.assignment)
+        regexp = re.compile(coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>[^/]+)",
+                                                  self.assignment, escape=True) + "$")
+        found = sorted(m.group("student_id") for p in glob.glob(pattern)
+                       if os.path.isdir(p) and (m := regexp.match(p)))
+        exclude = set(filter(None, self.course.coursedir.student_id_exclude.split(",")))
+        found = [s for s in found if s not in exclude]
+        if self.only:
+            found = [s for s in found if s in self.only]
+        return found
+
+    def already_graded(self, student: str) -> bool:
+        if self.force:
+            return False
+        dest = self.course.autograded(student, self.assignment)
+        src = self.course.submitted(student, self.assignment)
+        if not dest.is_dir():
+            return False
+        for notebook in self.notebooks:
+            if (src / f"{notebook}.ipynb").exists() and not (dest / f"{notebook}.ipynb").exists():
+                return False
+        new, old = self._timestamp(src), self._timestamp(dest)
+        if new is not None and old is not None and new > old:
+            return False
+        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+            gb.find_submission(self.assignment, student)
+            return True
+        return False
+
+    def _timestamp(self, folder: Path) -> datetime.datetime | None:
+        try:
+            return self.course.coursedir.get_existing_timestamp(str(folder))
+        except Exception:  # noqa: BLE001 - nbgrader fails on a bad timestamp.txt; treat it as absent
+            return None
+
+    # ---- the run ----------------------------------------------------------------------------------------
+
+    async def run(self) -> Report:
+        begin = time.monotonic()
+        self.course.private.mkdir(mode=0o700, exist_ok=True)
+        handler = logging.FileHandler(self.course.private / "corretor.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        self.log.addHandler(handler)
+        students = self.submissions()
+        self._source_cells()
+        results: list[Result] = []
+        todo = []
+        for student in students:
+            if self.already_graded(student):
+                results.append(Result(student, SKIPPED, *self._scores(student), notes=["já corrigida"]))
+            else:
+                todo.append(student)
+        missing = [s for s in (self.only or []) if s not in students]
+        for student in missing:
+            results.append(Result(student, ERROR, notes=[
+                f"não há entrega em {self.course.submitted(student, self.assignment)}"]))
+        level, warnings = "nenhum código executado", []
+        base = None
+        try:
+            if todo:
+                base = pool.make_base(self.scratch)
+                await self._start_pool(base)
+                assert self.zygote is not None and self.zygote.plan is not None
+                level, warnings = self.zygote.level, list(self.zygote.plan.warnings)
+                if self.zygote.preload_failures:
+                    self.log.info("módulos não pré-carregados: %s", self.zygote.preload_failures)
+                results += await self._grade_all(todo)
+        finally:
+            await self._stop_pool()
+            if base is not None:
+                shutil.rmtree(base, ignore_errors=True)
+            self.log.removeHandler(handler)
+            handler.close()
+        report = Report(self.assignment, results, time.monotonic() - begin, level, warnings, self.jobs,
+                        self.kernels, self._without_submission(students))
+        return report
+
+    def _without_submission(self, submitted: list[str]) -> list[str]:
+        if self.only:
+            return []
+        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+            return sorted(s.id for s in gb.students if s.id not in submitted)
+        return []
+
+    async def _grade_all(self, todo: list[str]) -> list[Result]:
+        semaphore = asyncio.Semaphore(self.jobs)
+        bar = tqdm(total=len(todo), desc=f"Corrigindo {self.assignment}", unit="entrega", file=sys.stderr,
+                   disable=not self.progress, bar_format=BAR_FORMAT, dynamic_ncols=True)
+
+        async def one(student: str) -> Result:
+            async with semaphore:
+                result = await self.grade(student)
+            bar.update(1)
+            return result
+
+        try:
+            return list(await asyncio.gather(*(one(s) for s in todo)))
+        finally:
+            bar.close()
+
+    async def _start_pool(self, base: Path) -> None:
+        sources, tests = self._source_cells()
+        self.bindings, protected = execucao.test_bindings(tests)
+        self.preload = execucao.imported_modules(sources)
+        home = base / "casa-modelo"
+        home.mkdir(mode=0o755)
+        python_bin = os.path.dirname(sys.executable)
+        common = {
+            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        }
+        for name in ("LC_ALL", "TZ"):
+            if name in os.environ:
+                common[name] = os.environ[name]
+        wanted = isolamento.Plan(
+            uid=self.isolation, mounts=self.isolation, network=self.isolation, limits=self.limits,
+            keep=tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
+            secrets=tuple(self.course.secrets()),
+        )
+        uids = isolamento.free_uids(1 + 4 * (self.jobs + 2) + 256) if os.geteuid() == 0 else []
+        self.zygote = pool.Zygote(base, self.course.private / "zigoto.log")
+        await self.zygote.start(wanted, self.preload, protected, {**common, "HOME": str(home)},
+                                uids[0] if uids else os.geteuid())
+        kernel_env = {**common, "NBGRADER_EXECUTION": "autograde"}
+        self.pool = pool.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
+        self.pool.fill()
+
+    async def _stop_pool(self) -> None:
+        if self.pool is not None:
+            self.kernels = self.pool.started
+            await self.pool.close()
+        if self.zygote is not None:
+            await self.zygote.close()
+
+    def _source_cells(self) -> tuple[list[str], list[str]]:
+        """Sources of every code cell, and of the test and locked cells, from the gradebook."""
+        every, tests = [], []
+        with self.course.gradebook() as gb:
+            for name in self.notebooks:
+                notebook = gb.find_notebook(name, self.assignment)
+                graded = {c.name for c in notebook.grade_cells if c.cell_type == "code"}
+                solutions = {c.name for c in notebook.solution_cells}
+                self.cells[name] = {
+                    c.name: (c.source, c.locked, c.name in graded and c.name not in solutions)
+                    for c in notebook.source_cells
+                }
+                for cell in notebook.source_cells:
+                    if cell.cell_type != "code":
+                        continue
+                    every.append(cell.source)
+                    if (cell.name in graded or cell.locked) and cell.name not in solutions:
+                        tests.append(cell.source)
+        return every, tests
+
+    # ---- one submission ---------------------------------------------------------------------------------
+
+    def _resources(self, student: str, notebook: str) -> dict:
+        return {
+            "unique_key": notebook,
+            "output_files_dir": f"{notebook}_files",
+            "nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook,
+                         "db_url": self.course.db_url},
+        }
+
+    def _stage(self, student: str) -> Path:
+        """The future autograded folder, built aside: submitted files, then the source's files over them."""
+        stage = self.course.private / "preparo" / self.assignment / student
+        if stage.exists():
+            shutil.rmtree(stage)
+        stage.mkdir(parents=True)
+        ignore = self.course.coursedir.ignore + ["*.ipynb"]
+        submitted = self.course.submitted(student, self.assignment)
+        source = self.course.source(self.assignment)
+        excluded = {str(source / x) for x in self.converter.exclude_overwriting.get(self.assignment, [])}
+        from_source = [f for f in utils.find_all_files(str(source), ignore) if f not in excluded]
+        from_submission = utils.find_all_files(str(submitted), ignore)
+        for origin, files in ((submitted, from_submission), (source, from_source)):
+            for filename in files:
+                target = stage / os.path.relpath(filename, origin)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.exists():
+                    target.unlink()
+                shutil.copy(filename, target)
+        return stage
+
+    def _sanitize(self, path: Path, student: str, notebook: str, notes: list[str]) -> nbformat.NotebookNode:
+        name = path.name
+        if path.stat().st_size == 0:
+            raise SubmissionProblem(f"{name} está vazio (0 bytes)")
+        capture = _Capture()
+        self.log.addHandler(capture)
+        try:
+            original = nbformat.read(str(path), as_version=4)
+            notes += self._edited_cells(original, notebook)
+            resources = self._resources(student, notebook)
+            resources["metadata"] = {"name": notebook, "path": str(path.parent)}
+            output, _ = self.sanitize.from_notebook_node(original, resources=resources)
+        except json.JSONDecodeError as exc:
+            raise SubmissionProblem(
+                f"{name} não é um notebook válido (JSON quebrado na linha {exc.lineno}, coluna {exc.colno})"
+            ) from exc
+        except SchemaTooOldError as exc:
+            raise SubmissionProblem(f"{name} usa metadados antigos do nbgrader (nbgrader update)") from exc
+        except SchemaTooNewError as exc:
+            raise SubmissionProblem(f"{name} usa metadados de um nbgrader mais novo") from exc
+        except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
+            cause = exc.__cause__ or exc
+            if isinstance(cause, json.JSONDecodeError) or "JSON" in type(exc).__name__:
+                raise SubmissionProblem(f"{name} não é um notebook válido (o arquivo não é JSON)") from exc
+            problem = f"{name} não pôde ser lido como notebook ({type(exc).__name__}: {exc})"
+            raise SubmissionProblem(problem) from exc
+        finally:
+            self.log.removeHandler(capture)
+        notes += [n for n in _translate(capture.messages) if "foi alterada" not in n]
+        nb = nbformat.reads(output, as_version=4)
+        if not any(c.cell_type == "code" for c in nb.cells):
+            notes.append(f"{name} não tem células de código")
+        return nb
+
+    def _edited_cells(self, nb: nbformat.NotebookNode, notebook: str) -> list[str]:
+        """Locked cells the learner changed (beyond the hidden tests nbgrader removed) or deleted."""
+        cells = self.cells.get(notebook, {})
+        seen = set()
+        notes = []
+        for cell in nb.cells:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if grade_id not in cells or grade_id in seen:
+                continue
+            seen.add(grade_id)
+            source, locked, _ = cells[grade_id]
+            if locked and _lines(cell.source) not in (_lines(source), _lines(_strip_hidden(source))):
+                notes.append(f"a célula '{grade_id}' foi alterada pelo aluno e voltou à versão original")
+        for grade_id, (_, _, graded) in sorted(cells.items()):
+            if graded and grade_id not in seen:
+                notes.append(f"a célula '{grade_id}' foi apagada: a questão fica para correção manual")
+        return notes
+
+    async def _acquire(self) -> pool.SandboxKernel:
+        assert self.pool is not None
+        return await self.pool.acquire()
+
+    async def grade(self, student: str) -> Result:
+        begin = time.monotonic()
+        result = Result(student, OK)
+        try:
+            stage = self._stage(student)
+            submitted = self.course.submitted(student, self.assignment)
+            executed: dict[str, tuple[nbformat.NotebookNode, dict]] = {}
+            zero: list[str] = []
+            expected = {f"{n}.ipynb" for n in self.notebooks}
+            extra = sorted(p.name for p in submitted.glob("*.ipynb") if p.name not in expected)
+            for notebook in self.notebooks:
+                path = submitted / f"{notebook}.ipynb"
+                if not path.exists():
+                    hint = ""
+                    if extra:
+                        hint = f"; há {', '.join(extra)}: renomeie para {notebook}.ipynb e corrija de novo"
+                    result.notes.append(f"{notebook}.ipynb não foi entregue{hint}")
+                    zero.append(notebook)
+                    continue
+                try:
+                    nb = self._sanitize(path, student, notebook, result.notes)
+                except SubmissionProblem as exc:
+                    result.notes.append(str(exc))
+                    zero.append(notebook)
+                    continue
+                resources = self._resources(student, notebook)
+                resources["metadata"] = {"name": notebook, "path": str(stage)}
+                executor = execucao.SandboxedExecute(parent=self.converter, config=self.converter.config)
+                executor.output_limit = self.limits.output_kb * 1024
+                executor.bindings = self.bindings
+
+                async def acquire() -> pool.SandboxKernel:
+                    kernel = await self._acquire()
+                    kernel.provide(stage)
+                    return kernel
+
+                nb, outcome = await executor.run(nb, resources, acquire, self.limits.notebook_seconds)
+                result.notes += outcome.events
+                if outcome.restored:
+                    shown = ", ".join(sorted(set(outcome.restored))[:6])
+                    result.notes.append(f"o guarda desfez alterações do ambiente: {shown}")
+                    self.log.warning("%s: guarda restaurou %s", student, sorted(set(outcome.restored)))
+                executed[notebook] = (nb, resources)
+            if extra and not zero:
+                result.notes.append(f"notebook(s) desconhecido(s) ignorado(s): {', '.join(extra)}")
+            self._save(student, stage, executed, zero)
+            result.score, result.max_score, result.needs_manual = self._scores(student)
+        except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the cohort
+            self.log.exception("erro ao corrigir %s", student)
+            result.status = ERROR
+            result.notes.append(f"erro do corretor: {type(exc).__name__}: {exc}")
+        else:
+            if result.notes:
+                result.status = WARN
+        result.seconds = time.monotonic() - begin
+        return result
+
+    def _save(self, student: str, stage: Path, executed: dict, zero: list[str]) -> None:
+        """Gradebook rows and the autograded folder of one submission, together (single writer)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use, harmless and noisy
+            self._save_rows(student, stage, executed, zero)
+
+    def _save_rows(self, student: str, stage: Path, executed: dict, zero: list[str]) -> None:
+        submitted = self.course.submitted(student, self.assignment)
+        with self.course.gradebook() as gb:
+            if self.converter.create_student:
+                try:
+                    gb.find_student(student)
+                except MissingEntry:
+                    gb.update_or_create_student(student)
+            else:
+                gb.find_student(student)
+            timestamp = self._timestamp(submitted)
+            if timestamp:
+                gb.update_or_create_submission(self.assignment, student, timestamp=timestamp)
+            else:
+                gb.update_or_create_submission(self.assignment, student)
+            for notebook in zero:
+                submission = gb.find_submission_notebook(notebook, self.assignment, student)
+                for grade in submission.grades:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
+                gb.db.commit()
+        for notebook, (nb, resources) in executed.items():
+            output, _ = self.post.from_notebook_node(nb, resources=resources)
+            (stage / f"{notebook}.ipynb").write_text(output, encoding="utf-8")
+        permissions = int(str(self.converter.permissions), 8)
+        for path in stage.rglob("*"):
+            if path.is_file():
+                path.chmod(permissions)
+        dest = self.course.autograded(student, self.assignment)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(stage, dest)
+
+    def _scores(self, student: str) -> tuple[float | None, float | None, bool]:
+        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+            submission = gb.find_submission(self.assignment, student)
+            return submission.score, submission.max_score, bool(submission.needs_manual_grade)
+        return None, None, False
+
+
+def grade(course: curso.Course, assignment: str, **options) -> Report:
+    """Run the grader for `assignment` (see `Grader`) and return its report."""
+    grader = Grader(course, assignment, **options)
+
+    async def main() -> Report:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]
+        return await grader.run()
+
+    return asyncio.run(main())

@@ -1,0 +1,259 @@
+"""nbgrader's `Execute` preprocessor, run on a pre-started isolated kernel, with failures that cost one cell.
+
+Same traits and configuration as `nbgrader.preprocessors.Execute` (timeout per cell, interrupt on timeout,
+errors allowed, the `CellTimeoutError` output), and the same cell-by-cell execution by nbclient, so the
+outputs, and therefore the points, are the ones nbgrader would record. What changes:
+
+- the kernel comes from the pool (already started, isolated) instead of being started here;
+- before every autograded test cell the guard (`guarda.restaurar`) runs silently, and a guard that does not
+  answer correctly makes that test cell fail instead of trusting it;
+- output kept per cell is capped while it arrives (a `print` in a loop cannot fill the grader's memory);
+- a kernel that dies, or does not come back after a timeout, costs that cell: the cell gets an error output
+  saying what happened, a new kernel replays the cells before it and the notebook goes on;
+- a wall-time budget for the whole notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import Execute
+
+from automatiza.correcao import guarda
+from automatiza.correcao.pool import SandboxKernel
+
+TRUNCATED = "\n... saída cortada pelo corretor (limite de {kb} KB por célula) ...\n"
+MAX_RESTARTS = 3
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An autograded test cell: graded, code, not an answer."""
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def cell_label(cell: NotebookNode, index: int) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"'{grade_id}'" if grade_id else f"nº {index + 1}"
+
+
+@dataclass
+class Outcome:
+    events: list[str] = field(default_factory=list)  # pt-BR, one per problem, for the summary
+    restored: list[str] = field(default_factory=list)  # what the guard had to undo
+    kernels: int = 0
+    seconds: float = 0.0
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, driven by `run()` on kernels from a pool (see the module docstring)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.output_limit = 1024 * 1024
+        self.bindings: list[tuple[str, str, str | None]] = []
+        self._deadline: float | None = None
+        self._cell_bytes: dict[int, int] = {}
+        self._cut: set[tuple[int, str]] = set()
+
+    # ---- nbclient hooks ---------------------------------------------------------------------------------
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        timeout = super()._get_timeout(cell)
+        if self._deadline is not None:
+            left = max(1, int(self._deadline - time.monotonic()) + 1)
+            timeout = left if timeout is None else min(timeout, left)
+        return timeout
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        kind = msg.get("msg_type")
+        size = len(json.dumps(content.get("data", content.get("text", content.get("traceback", "")))))
+        used = self._cell_bytes.get(cell_index, 0) + size
+        self._cell_bytes[cell_index] = used
+        if used > self.output_limit and kind in ("stream", "display_data", "update_display_data"):
+            # over the limit: keep one marker per stream (stderr must still count, as in nbgrader)
+            name = content.get("name", kind)
+            if (cell_index, name) in self._cut:
+                return None
+            self._cut.add((cell_index, name))
+            text = TRUNCATED.format(kb=self.output_limit // 1024)
+            if kind == "stream":
+                msg = {**msg, "content": {**content, "text": text}}
+            else:
+                msg = {**msg, "msg_type": "stream", "content": {"name": "stdout", "text": text}}
+        elif used > self.output_limit and kind == "error":
+            tb = content.get("traceback", [])
+            msg = {**msg, "content": {**content, "traceback": tb[:20] + tb[-20:] if len(tb) > 40 else tb,
+                                      "evalue": str(content.get("evalue", ""))[:2000]}}
+        elif used > self.output_limit and kind == "execute_result":
+            data = {k: (v[:2000] if isinstance(v, str) else v) for k, v in content.get("data", {}).items()}
+            msg = {**msg, "content": {**content, "data": data}}
+        return super().output(outs, msg, display_id, cell_index)
+
+    # ---- the guard --------------------------------------------------------------------------------------
+
+    async def guard(self, kernel: SandboxKernel) -> tuple[bool, list[str]]:
+        """Run `guarda.restaurar` silently; (trusted, restored items)."""
+        nonce = secrets.token_hex(16)
+        expression = (
+            "__import__('automatiza.correcao.guarda', fromlist=['_'])"
+            f".restaurar({nonce!r}, {[list(b) for b in self.bindings]!r})"
+        )
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"g": expression})
+        reply = await self.async_wait_for_reply(msg_id)
+        try:
+            result = reply["content"]["user_expressions"]["g"]
+            data = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+            restored = list(data["restaurado"])
+            trusted = data["token"] == guarda.token_esperado(kernel.key, nonce, restored)
+            return trusted, restored
+        except (KeyError, TypeError, ValueError, SyntaxError):
+            return False, []
+
+    # ---- running a notebook -----------------------------------------------------------------------------
+
+    async def run(self, nb: NotebookNode, resources: dict,
+                  acquire: Callable[[], Awaitable[SandboxKernel]], wall_seconds: float) -> tuple[NotebookNode,
+                                                                                                   Outcome]:
+        """Execute `nb` in place like nbgrader's Execute.preprocess, on kernels from `acquire()`."""
+        from nbclient.client import NotebookClient
+
+        begin = time.monotonic()
+        outcome = Outcome()
+        NotebookClient.__init__(self, nb, None)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self._deadline = begin + wall_seconds
+        self._cell_bytes, self._cut = {}, set()
+        kernel = await self._start(acquire, outcome)
+        bad: set[int] = set()  # cells that cost a kernel: never replayed
+        try:
+            msg_id = self.kc.kernel_info()
+            info = await self.async_wait_for_reply(msg_id)
+            if info is not None and "language_info" in info["content"]:
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(self.nb.cells):
+                if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                if time.monotonic() > self._deadline:
+                    cell.outputs = [error_output(
+                        "TempoTotalEsgotado",
+                        f"célula não executada: o notebook passou do tempo total de {int(wall_seconds)} s")]
+                    if "tempo total" not in " ".join(outcome.events):
+                        outcome.events.append(
+                            f"o notebook passou do tempo total de {int(wall_seconds)} s na célula "
+                            f"{cell_label(cell, index)}")
+                    continue
+                if kernel is None:
+                    cell.outputs = [error_output("KernelParou", "célula não executada: kernel parou demais")]
+                    continue
+                try:
+                    if is_test_cell(cell):
+                        trusted, restored = await self.guard(kernel)
+                        outcome.restored += restored
+                        if not trusted:
+                            cell.outputs = [error_output(
+                                "AmbienteAlterado",
+                                "o código do notebook alterou o ambiente de correção e esta célula de teste "
+                                "não pôde ser conferida")]
+                            label = cell_label(cell, index)
+                            outcome.events.append(f"ambiente de correção alterado antes do teste {label}")
+                            continue
+                    await self.async_execute_cell(cell, index, store_history=True)
+                    continue
+                except DeadKernelError:
+                    reason = kernel.exit_reason()
+                    cell.outputs = list(cell.get("outputs", [])) + [error_output(
+                        "KernelParou", f"o kernel parou durante esta célula: {reason}")]
+                    outcome.events.append(f"o kernel parou na célula {cell_label(cell, index)}: {reason}")
+                except CellTimeoutError:
+                    cell.outputs = list(cell.get("outputs", [])) + [error_output(
+                        "CellTimeoutError",
+                        f"a célula passou do tempo limite ({self._get_timeout(cell)} s) "
+                        "e não atendeu à interrupção")]
+                    outcome.events.append(f"a célula {cell_label(cell, index)} passou do tempo e não parou")
+                bad.add(index)
+                await kernel.shutdown_kernel()
+                kernel = await self._restart(acquire, outcome, index, bad)
+            self.set_widgets_metadata()
+        finally:
+            if kernel is not None:
+                await kernel.shutdown_kernel()
+            self.kc = None
+            self.km = None
+            outcome.seconds = time.monotonic() - begin
+        return self.nb, outcome
+
+    async def _start(self, acquire, outcome: Outcome) -> SandboxKernel:
+        kernel = await acquire()
+        outcome.kernels += 1
+        self.km = kernel
+        self.kc = kernel.client()
+        self.kc.allow_stdin = False
+        return kernel
+
+    async def _restart(self, acquire, outcome: Outcome, failed: int, bad: set[int]) -> SandboxKernel | None:
+        """A new kernel with the state of the cells before `failed` (replayed quietly), or None."""
+        if outcome.kernels > MAX_RESTARTS:
+            outcome.events.append("o kernel parou vezes demais; as células seguintes não foram executadas")
+            return None
+        kernel = await self._start(acquire, outcome)
+        for index in range(failed):
+            cell = self.nb.cells[index]
+            if cell.cell_type != "code" or not cell.source.strip() or index in bad:
+                continue
+            if time.monotonic() > (self._deadline or float("inf")):
+                break
+            try:
+                msg_id = self.kc.execute(cell.source, store_history=True, stop_on_error=False)
+                reply = await self.async_wait_for_reply(msg_id, cell)
+                if reply is None:  # timed out again: skip it from now on
+                    bad.add(index)
+            except DeadKernelError:
+                outcome.events.append("o kernel parou de novo ao refazer as células anteriores")
+                await kernel.shutdown_kernel()
+                return await self._restart(acquire, outcome, failed, bad | {index})
+        return kernel
+
+
+def test_bindings(sources: list[str]) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+    """Names that test and locked cells import ((name, module, attribute or None)) and the modules."""
+    bindings: list[tuple[str, str, str | None]] = []
+    modules: list[str] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    modules.append(alias.name)
+                    if alias.asname:
+                        bindings.append((alias.asname, alias.name, None))
+                    else:
+                        top = alias.name.split(".")[0]
+                        bindings.append((top, top, None))
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.append(node.module)
+                for alias in node.names:
+                    if alias.name != "*":
+                        bindings.append((alias.asname or alias.name, node.module, alias.name))
+    return sorted(set(bindings)), sorted(set(modules))
+
+
+def imported_modules(sources: list[str]) -> list[str]:
+    """Every module imported at any level by `sources` (to preload in the zygote)."""
+    return test_bindings(sources)[1]

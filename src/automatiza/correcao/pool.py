@@ -1,0 +1,382 @@
+"""Pre-started, isolated kernels: the zygote forks them ahead of need, so start-up overlaps execution.
+
+Each kernel has a folder of its own, owned by its own uid (mode 0700):
+
+    <base>/k<n>/            the only folder the kernel can write (bound read-write in its private view)
+        trabalho/           working directory: the private copy of the submission's files
+        casa/               HOME (copied from a template prepared by the zygote: matplotlib's font cache...)
+        tmp/                TMPDIR
+        conexao/            the kernel's ZMQ IPC sockets (no TCP port: works without a network)
+        kernel.json         connection file
+        kernel.log          the kernel process's own stdout/stderr (read when it dies)
+
+`SandboxKernel` is the small part of a KernelManager that nbclient uses (`interrupt_kernel`, `is_alive`,
+`shutdown_kernel`); its client checks liveness with the zygote's exit reports instead of heartbeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import write_connection_file
+
+from automatiza.correcao import isolamento
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a bigger message from a kernel is dropped, not buffered
+SIGNAL_NAMES = {
+    signal.SIGKILL: "morto à força (SIGKILL): memória esgotada, limite de CPU ou fim do corretor",
+    signal.SIGXCPU: "limite de tempo de CPU atingido (SIGXCPU)",
+    signal.SIGSEGV: "falha de segmentação (SIGSEGV)",
+    signal.SIGABRT: "abortado (SIGABRT)",
+    signal.SIGBUS: "erro de barramento (SIGBUS)",
+    signal.SIGTERM: "encerrado (SIGTERM)",
+    signal.SIGXFSZ: "limite de tamanho de arquivo atingido (SIGXFSZ)",
+}
+
+
+def describe_exit(code: int | None) -> str:
+    """pt-BR reason for a kernel exit code (negative: killed by that signal)."""
+    if code is None:
+        return "ainda em execução"
+    if code < 0:
+        number = -code
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = str(number)
+        return SIGNAL_NAMES.get(number, f"morto pelo sinal {name}")
+    return f"o processo terminou com o código {code} (por exemplo, exit() ou os._exit() no notebook)"
+
+
+class ZygoteError(RuntimeError):
+    pass
+
+
+class Zygote:
+    """The grader's side of `zigoto.py`: start it, ask it for kernels, hear when they exit."""
+
+    def __init__(self, base: Path, log: Path) -> None:
+        self.base = base
+        self.log_path = log
+        self.process: asyncio.subprocess.Process | None = None
+        self.plan: isolamento.Plan | None = None
+        self.level = ""
+        self.preload_failures: list[str] = []
+        self._ids = itertools.count(1)
+        self._started: dict[int, asyncio.Future] = {}
+        self._exits: dict[int, asyncio.Future] = {}
+        self._ready: asyncio.Future | None = None
+        self._reader: asyncio.Task | None = None
+
+    async def start(self, plan: isolamento.Plan, preload: list[str], protected: list[str],
+                    env: dict[str, str], probe_uid: int) -> None:
+        probe_dir = self.base / "sonda"
+        probe_dir.mkdir(mode=0o700)
+        if plan.uid and os.geteuid() == 0:
+            os.chown(probe_dir, probe_uid, probe_uid)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the zygote runs
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "automatiza.correcao.zigoto",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
+            cwd="/", env=env, limit=1024 * 1024,
+        )
+        log.close()
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        self._reader = asyncio.create_task(self._read())
+        self._send({"preload": preload, "protegidos": protected, "plano": plan.to_json(),
+                    "sonda_uid": probe_uid, "sonda_pasta": str(probe_dir)})
+        event = await asyncio.wait_for(self._ready, timeout=120)
+        self.plan = isolamento.Plan.from_json(event["plano"])
+        self.level = event["nivel"]
+        self.preload_failures = event.get("falhas", [])
+        shutil.rmtree(probe_dir, ignore_errors=True)
+
+    def _send(self, message: dict) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            event = json.loads(line)
+            op = event.get("op")
+            if op == "pronto" and self._ready is not None and not self._ready.done():
+                self._ready.set_result(event)
+            elif op == "iniciado":
+                future = self._started.pop(event["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(event["pid"])
+            elif op == "saiu":
+                future = self._exit_future(event["pid"])
+                if not future.done():
+                    future.set_result(event["codigo"])
+        failure = ZygoteError(self._log_tail() or "o processo zigoto terminou")
+        for future in [self._ready, *self._started.values()]:
+            if future is not None and not future.done():
+                future.set_exception(failure)
+        for future in self._exits.values():
+            if not future.done():
+                future.set_result(-signal.SIGKILL)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-3000:]
+        except OSError:
+            return ""
+
+    def _exit_future(self, pid: int) -> asyncio.Future:
+        if pid not in self._exits:
+            self._exits[pid] = asyncio.get_running_loop().create_future()
+        return self._exits[pid]
+
+    async def spawn(self, **command: object) -> int:
+        ident = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._started[ident] = future
+        self._send({"op": "iniciar", "id": ident, **command})
+        pid = await asyncio.wait_for(future, timeout=60)
+        self._exit_future(pid)
+        return pid
+
+    def exit_code(self, pid: int) -> int | None:
+        future = self._exits.get(pid)
+        return future.result() if future is not None and future.done() else None
+
+    async def wait_exit(self, pid: int, timeout: float) -> int | None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            return await asyncio.wait_for(asyncio.shield(self._exit_future(pid)), timeout)
+        return None
+
+    async def close(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(Exception):
+            self._send({"op": "sair"})
+            self.process.stdin.close()  # type: ignore[union-attr]
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._reader, timeout=5)
+
+
+class SandboxClient(AsyncKernelClient):
+    """A kernel client whose liveness comes from the zygote's exit reports and that refuses huge messages."""
+
+    sandbox: SandboxKernel | None = None
+
+    async def _async_is_alive(self) -> bool:
+        return self.sandbox is not None and self.sandbox.alive
+
+    is_alive = _async_is_alive
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
+        socket = super()._create_connected_socket(channel, identity)
+        socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return socket
+
+
+@dataclass
+class SandboxKernel:
+    """A running kernel in its sandbox (the part of a KernelManager that nbclient needs)."""
+
+    zygote: Zygote
+    pid: int
+    uid: int | None
+    folder: Path
+    key: bytes
+    client_: SandboxClient
+    started: float
+
+    has_kernel = True
+    kernel_name = "python3"
+
+    @property
+    def workdir(self) -> Path:
+        return self.folder / "trabalho"
+
+    @property
+    def alive(self) -> bool:
+        return self.zygote.exit_code(self.pid) is None
+
+    def client(self, **_: object) -> SandboxClient:
+        return self.client_
+
+    async def is_alive(self) -> bool:
+        return self.alive
+
+    async def interrupt_kernel(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGINT)
+
+    async def shutdown_kernel(self, now: bool = True, restart: bool = False) -> None:
+        with contextlib.suppress(Exception):
+            self.client_.stop_channels()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        await self.zygote.wait_exit(self.pid, timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        return None
+
+    def exit_reason(self) -> str:
+        reason = describe_exit(self.zygote.exit_code(self.pid))
+        log = self.folder / "kernel.log"
+        with contextlib.suppress(OSError):
+            text = log.read_text(errors="replace")
+            if "MemoryError" in text or "Cannot allocate memory" in text:
+                reason += "; memória esgotada"
+        return reason
+
+    def provide(self, files: Path | None) -> None:
+        """Copy the submission's files (not its notebooks) into the kernel's working folder."""
+        if files is None or not files.exists():
+            return
+        for source in files.rglob("*"):
+            relative = source.relative_to(files)
+            if source.suffix == ".ipynb" or relative.parts[0] == ".ipynb_checkpoints":
+                continue
+            target = self.workdir / relative
+            if source.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif source.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+        if self.uid is not None:
+            for path in (self.workdir, *self.workdir.rglob("*")):
+                os.lchown(path, self.uid, self.uid)
+
+
+class KernelPool:
+    """Keeps `size` kernels starting or ready; `acquire()` returns a ready one and starts a replacement."""
+
+    def __init__(self, zygote: Zygote, env: dict[str, str], uids: list[int], size: int,
+                 startup_timeout: float = 60) -> None:
+        self.zygote = zygote
+        self.env = env
+        self.uids = uids
+        self.size = max(1, size)
+        self.startup_timeout = startup_timeout
+        self.home_template = zygote.base / "casa-modelo"
+        self._uid_cycle = itertools.cycle(uids) if uids else None
+        self._numbers = itertools.count(1)
+        self._ready: asyncio.Queue[SandboxKernel | BaseException] = asyncio.Queue()
+        self._starting: set[asyncio.Task] = set()
+        self._closed = False
+        self.started = 0
+        self.startup_seconds: list[float] = []
+
+    def fill(self) -> None:
+        while not self._closed and self._ready.qsize() + len(self._starting) < self.size:
+            task = asyncio.create_task(self._start_one())
+            self._starting.add(task)
+            task.add_done_callback(self._started_one)
+
+    def _started_one(self, task: asyncio.Task) -> None:
+        self._starting.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        self._ready.put_nowait(error if error is not None else task.result())
+
+    async def acquire(self) -> SandboxKernel:
+        self.fill()
+        item = await self._ready.get()
+        self.fill()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def _start_one(self) -> SandboxKernel:
+        plan = self.zygote.plan
+        assert plan is not None
+        begin = time.monotonic()
+        number = next(self._numbers)
+        uid = next(self._uid_cycle) if (plan.uid and self._uid_cycle) else None
+        folder = self.zygote.base / f"k{number}"
+        folder.mkdir(mode=0o700)
+        for name in ("trabalho", "tmp", "conexao"):
+            (folder / name).mkdir(mode=0o700)
+        if self.home_template.is_dir():
+            shutil.copytree(self.home_template, folder / "casa", symlinks=True)
+        else:
+            (folder / "casa").mkdir(mode=0o700)
+        key = secrets.token_bytes(32)
+        connection = folder / "kernel.json"
+        write_connection_file(
+            str(connection), transport="ipc", ip=str(folder / "conexao" / "k"),
+            key=secrets.token_hex(16).encode(),
+            shell_port=1, iopub_port=2, stdin_port=3, control_port=4, hb_port=5,
+        )
+        if uid is not None:
+            for path in (folder, *folder.rglob("*")):
+                os.lchown(path, uid, uid)
+        env = dict(self.env)
+        env.update(HOME=str(folder / "casa"), TMPDIR=str(folder / "tmp"),
+                   JUPYTER_RUNTIME_DIR=str(folder / "tmp"))
+        pid = await self.zygote.spawn(
+            uid=uid, pasta=str(folder), trabalho=str(folder / "trabalho"), conexao=str(connection), env=env,
+            chave=key.hex(), log=str(folder / "kernel.log"),
+        )
+        client = SandboxClient(connection_file=str(connection))
+        client.load_connection_file()
+        kernel = SandboxKernel(self.zygote, pid, uid, folder, key, client, begin)
+        client.sandbox = kernel
+        try:
+            client.start_channels()
+            await client.wait_for_ready(timeout=self.startup_timeout)
+            reply = await client.execute(
+                "", silent=True, store_history=False, reply=True, timeout=self.startup_timeout,
+                user_expressions={"base": "__import__('automatiza.correcao.guarda', "
+                                          "fromlist=['_']).linha_de_base()"},
+            )
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"o kernel não preparou o guarda: {reply['content']}")
+        except BaseException:
+            reason = kernel.exit_reason() if not kernel.alive else "não respondeu"
+            log = ""
+            with contextlib.suppress(OSError):
+                log = (folder / "kernel.log").read_text(errors="replace")[-2000:]
+            await kernel.shutdown_kernel()
+            raise RuntimeError(f"um kernel não iniciou ({reason}).\n{log}") from None
+        self.started += 1
+        self.startup_seconds.append(time.monotonic() - begin)
+        return kernel
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._starting):
+            task.cancel()
+        for task in list(self._starting):
+            with contextlib.suppress(BaseException):
+                await task
+        while not self._ready.empty():
+            item = self._ready.get_nowait()
+            if isinstance(item, SandboxKernel):
+                await item.shutdown_kernel()
+
+
+def make_base(parent: str | None = None) -> Path:
+    """The run's scratch folder: traversable (0711) so each uid reaches its kernel folder; not listable."""
+    base = Path(tempfile.mkdtemp(prefix="automatiza-corretor-", dir=parent))
+    base.chmod(0o711)
+    return base
