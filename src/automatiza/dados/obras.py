@@ -308,7 +308,11 @@ def _gerar_tudo(n: int, semente: int):
     med.insert(7, "unidade", pd.array([SERVICOS[c][1] for c in med["codigo_servico"]], dtype="str"))
     med["data_medicao"] = pd.to_datetime(med["data_medicao"])
     med["mes_referencia"] = pd.array(med["mes_referencia"], dtype="str")
-    med = med.drop(columns="contrato")
+    med = med[[
+        "numero_contrato", "numero_medicao", "mes_referencia", "data_medicao", "item", "codigo_servico",
+        "descricao_servico", "unidade", "quantidade_projeto", "quantidade_medicao", "quantidade_acumulada",
+        "preco_unitario", "valor_medicao", "valor_acumulado",
+    ]]
 
     # --- aditivos -------------------------------------------------------------------------------------
     reforma = np.array([tipos[t] == "Reforma de edifício" for t in tipo])

@@ -194,6 +194,7 @@ def _medir_tempestade(df, _m):
 def _conjuntos():
     from automatiza.dados.catalogo import Coluna, Conjunto, Parametro, Peculiaridade
 
+    leituras = f"{31 * PASSOS_DIA * len(ESTACOES):,}".replace(",", ".")
     pluviometros = Conjunto(
         nome="pluviometros",
         titulo="Chuva de 10 em 10 minutos em pluviômetros de Belo Horizonte",
@@ -209,9 +210,7 @@ def _conjuntos():
         n_padrao=31,
         n_min=1,
         n_max=3660,
-        tamanho_padrao_texto=f"{31 * PASSOS_DIA * len(ESTACOES):,} leituras esperadas, menos as falhas".replace(
-            ",", "."
-        ),
+        tamanho_padrao_texto=f"{leituras} leituras esperadas, menos as falhas",
         gerar=gerar_pluviometros,
         parametros=(
             Parametro(

@@ -657,7 +657,7 @@ def _ordenado(a: pd.DataFrame) -> pd.DataFrame:
 
 def _medir_fora_expediente(a: pd.DataFrame, _m: dict) -> float:
     hora = a["data_hora"].dt.hour
-    return float(((hora < 8) | (hora >= 18) | (a["data_hora"].dt.dayofweek >= 5)).mean())
+    return float(((hora < 8) | (hora >= 18) | (a["data_hora"].dt.day_of_week >= 5)).mean())
 
 
 def _medir_fora_de_ordem(a: pd.DataFrame, _m: dict) -> float:
