@@ -589,11 +589,12 @@ def _copy_book_sources(project: Project, cur: Curriculum, out: Path) -> set[str]
     pages: set[str] = set()
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
-        if (
-            path.is_dir()
-            or relative.parts[0] in {"_build", CONFIG, TOC}
-            or ".ipynb_checkpoints" in relative.parts
-        ):
+        if relative == Path(TOC):
+            raise BookError(
+                f"{path}: o sumário é gerado de curriculum/programa.yml a cada construção; "
+                "apague este arquivo e mude o programa."
+            )
+        if path.is_dir() or relative.parts[0] in {"_build", CONFIG} or ".ipynb_checkpoints" in relative.parts:
             continue
         if relative.parts[0].removesuffix(".md") in GENERATED:
             raise BookError(
