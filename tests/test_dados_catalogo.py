@@ -112,7 +112,7 @@ def test_parametro_proprio_invalido():
 def test_dicionario_markdown():
     pagina = dados.dicionario_markdown()
     assert pagina.startswith("# Dicionário de dados\n")
-    assert ":::{admonition} Dados sintéticos" in pagina and "**dados sintéticos**" in pagina
+    assert "```{admonition} Dados sintéticos" in pagina and "**dados sintéticos**" in pagina
     for trecho in ("Querido Diário", "Open Knowledge Brasil", "licença MIT"):
         assert trecho in pagina
     for c in CONJUNTOS.values():

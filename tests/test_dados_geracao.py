@@ -164,3 +164,15 @@ def test_classificador_tfidf_aprende_mas_nao_acerta_tudo():
 def test_variaveis_de_ambiente_nao_vazam():
     assert "AUTOMATIZA_DADOS" not in os.environ or os.environ["AUTOMATIZA_DADOS"]
     assert np.isfinite(sei.eventos_medios_por_processo())
+
+
+@pytest.mark.parametrize("nome", [c.nome for c in dados.catalogo().values() if c.tipo == "tabela"])
+def test_textos_sem_lacunas_de_modelo(nome):
+    df = dados.carregar(
+        nome, n=None if nome == "municipios_mg" else min(dados.catalogo()[nome].n_padrao, 400)
+    )
+    for coluna in df.columns:
+        if df[coluna].dtype == object or str(df[coluna].dtype) in ("str", "string", "category"):
+            texto = df[coluna].dropna().astype(str)
+            assert not texto.str.contains(r"[{}]").any(), f"{nome}.{coluna} tem {{ }} sobrando"
+            assert not texto.str.contains(r"\bnan\b|None").any(), f"{nome}.{coluna} tem nan/None como texto"

@@ -279,14 +279,14 @@ def dicionario_markdown() -> str:
     partes = [
         "# Dicionário de dados",
         "",
-        ":::{admonition} Dados sintéticos",
+        "```{admonition} Dados sintéticos",
         ":class: important",
         "Todos os conjuntos desta página são **dados sintéticos**: "
         "pessoas, empresas, CPFs, CNPJs, processos, "
         "valores e textos foram inventados por programas, com defeitos de propósito para treinar limpeza e "
         "validação. Nenhum dado pessoal real é usado. A única tabela real é a lista pública dos municípios "
         "de Minas Gerais com os códigos do IBGE (veja a atribuição no fim da página).",
-        ":::",
+        "```",
         "",
         "Cada conjunto é gerado na hora, sem internet, pelo pacote do curso. A mesma semente e os mesmos "
         "parâmetros dão sempre os mesmos dados:",
