@@ -172,7 +172,10 @@ def test_toc_puts_notebooks_under_their_module():
     module = tree["parts"][1]["chapters"][0]
     assert module == {
         "file": "modulos/modulo-00",
-        "sections": [{"file": "notebooks/00-passos"}, {"file": "exercicios/00-passos/00-passos"}],
+        "sections": [
+            {"file": "notebooks/00-passos", "title": "Lição"},
+            {"file": "exercicios/00-passos/00-passos", "title": "Exercício avaliado"},
+        ],
     }
     assert "dados" not in book.toc_files(tree)
     assert book.toc_files(book.toc(cur, _notebooks(), dictionary=set()))[-1] == "dados"

@@ -314,7 +314,7 @@ def module_page(
         else "este módulo não tem tarefa"
     )
     lines += [
-        "| | |",
+        "| Ficha do módulo | |",
         "| --- | --- |",
         f"| Etapa | {stage.nome} ({months(stage)}) |",
         f"| Semana | {module.semana} (mês {month_of_week(stage, module.semana)}) |",
@@ -376,8 +376,8 @@ def toc(
         chapters = []
         for m in (m for m in cur.modulos if m.etapa == stage.id):
             chapter: dict = {"file": module_doc(m)}
-            found = notebooks.get(m.id)
-            sections = [{"file": nb.docname} for nb in (found.lessons + found.exercises)] if found else []
+            found = notebooks.get(m.id) or ModuleNotebooks()
+            sections = _entries("Lição", found.lessons) + _entries("Exercício avaliado", found.exercises)
             if sections:
                 chapter["sections"] = sections
             chapters.append(chapter)
@@ -388,6 +388,13 @@ def toc(
     if reference:
         parts.append({"caption": "Referência", "chapters": reference})
     return {"format": "jb-book", "root": HOME, "parts": parts}
+
+
+def _entries(label: str, pages: list[NotebookPage]) -> list[dict]:
+    """Sidebar entries under a module: 'Lição' (or 'Lição: <title>' when there are several)."""
+    if len(pages) == 1:
+        return [{"file": pages[0].docname, "title": label}]
+    return [{"file": nb.docname, "title": f"{label}: {nb.title}"} for nb in pages]
 
 
 def toc_files(tree: dict) -> list[str]:
