@@ -58,19 +58,34 @@ def source_notebook() -> nbformat.NotebookNode:
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     cells = [
         md("# Tarefa de teste\nResponda às questões."),
-        code("import math\nfrom automatiza.checagem import confira, confira_funcao",
-             metadata=_meta("preparo", grade=False, solution=False, locked=True)),
+        code(
+            "import math\nfrom automatiza.checagem import confira, confira_funcao",
+            metadata=_meta("preparo", grade=False, solution=False, locked=True),
+        ),
     ]
     for number, name in enumerate(("q1", "q2", "q3"), start=1):
         cells.append(md(f"## Questão {number}"))
-        cells.append(code(f"### BEGIN SOLUTION\n{SOLUCOES[name + '-resposta']}\n### END SOLUTION",
-                          metadata=_meta(f"{name}-resposta", grade=False, solution=True, locked=False)))
-        cells.append(code(TESTES[f"{name}-testes"],
-                          metadata=_meta(f"{name}-testes", grade=True, solution=False, locked=True,
-                                         points=PONTOS[f"{name}-testes"])))
+        cells.append(
+            code(
+                f"### BEGIN SOLUTION\n{SOLUCOES[name + '-resposta']}\n### END SOLUTION",
+                metadata=_meta(f"{name}-resposta", grade=False, solution=True, locked=False),
+            )
+        )
+        cells.append(
+            code(
+                TESTES[f"{name}-testes"],
+                metadata=_meta(
+                    f"{name}-testes", grade=True, solution=False, locked=True, points=PONTOS[f"{name}-testes"]
+                ),
+            )
+        )
     cells.append(md("## Questão 4\nExplique em uma frase para que serve o `strip()`."))
-    cells.append(md("### BEGIN SOLUTION\nRemove os espaços do começo e do fim.\n### END SOLUTION",
-                    metadata=_meta("q4-texto", grade=True, solution=True, locked=False, points=1.0)))
+    cells.append(
+        md(
+            "### BEGIN SOLUTION\nRemove os espaços do começo e do fim.\n### END SOLUTION",
+            metadata=_meta("q4-texto", grade=True, solution=True, locked=False, points=1.0),
+        )
+    )
     nb.cells = cells
     return nb
 
@@ -111,8 +126,15 @@ def answer(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbformat.No
     raise KeyError(grade_id)
 
 
-def submit(root: Path, student: str, nb: nbformat.NotebookNode | None = None, *, raw: bytes | None = None,
-           name: str = f"{TAREFA}.ipynb", timestamp: str = "2026-03-02 10:00:00.000000 UTC") -> Path:
+def submit(
+    root: Path,
+    student: str,
+    nb: nbformat.NotebookNode | None = None,
+    *,
+    raw: bytes | None = None,
+    name: str = f"{TAREFA}.ipynb",
+    timestamp: str = "2026-03-02 10:00:00.000000 UTC",
+) -> Path:
     """Write a submission folder for `student` (a notebook, or raw bytes for a malformed file)."""
     folder = root / "submitted" / student / TAREFA
     if folder.exists():

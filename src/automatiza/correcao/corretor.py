@@ -183,9 +183,19 @@ def _translate(messages: list[str]) -> list[str]:
 
 
 class Grader:
-    def __init__(self, course: curso.Course, assignment: str, *, jobs: int = 2, force: bool = False,
-                 students: list[str] | None = None, limits: isolamento.Limits | None = None,
-                 progress: bool = True, isolation: bool = True, scratch: str | None = None) -> None:
+    def __init__(
+        self,
+        course: curso.Course,
+        assignment: str,
+        *,
+        jobs: int = 2,
+        force: bool = False,
+        students: list[str] | None = None,
+        limits: isolamento.Limits | None = None,
+        progress: bool = True,
+        isolation: bool = True,
+        scratch: str | None = None,
+    ) -> None:
         self.course = course
         self.assignment = assignment
         self.jobs = max(1, jobs)
@@ -201,8 +211,13 @@ class Grader:
         self.notebooks = curso.assignment_notebooks(course, assignment)
         self.converter = Autograde(coursedir=course.coursedir, config=self._config(), log=self.log)
         self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
-        self.post = self._exporter([p for p in self.converter.autograde_preprocessors
-                                    if not (isinstance(p, type) and issubclass(p, Execute))])
+        self.post = self._exporter(
+            [
+                p
+                for p in self.converter.autograde_preprocessors
+                if not (isinstance(p, type) and issubclass(p, Execute))
+            ]
+        )
         self.zygote: pool.Zygote | None = None
         self.pool: pool.KernelPool | None = None
         self.bindings: list[tuple[str, str, str | None]] = []
@@ -226,10 +241,15 @@ class Grader:
     def submissions(self) -> list[str]:
         coursedir = self.course.coursedir
         pattern = coursedir.format_path(coursedir.submitted_directory, "*", self.assignment)
-        regexp = re.compile(coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>[^/]+)",
-                                                  self.assignment, escape=True) + "$")
-        found = sorted(m.group("student_id") for p in glob.glob(pattern)
-                       if os.path.isdir(p) and (m := regexp.match(p)))
+        regexp = re.compile(
+            coursedir.format_path(
+                coursedir.submitted_directory, "(?P<student_id>[^/]+)", self.assignment, escape=True
+            )
+            + "$"
+        )
+        found = sorted(
+            m.group("student_id") for p in glob.glob(pattern) if os.path.isdir(p) and (m := regexp.match(p))
+        )
         exclude = set(filter(None, self.course.coursedir.student_id_exclude.split(",")))
         found = [s for s in found if s not in exclude]
         if self.only:
@@ -274,13 +294,21 @@ class Grader:
         todo = []
         for student in students:
             if self.already_graded(student):
-                results.append(Result(student, SKIPPED, *self._scores(student), notes=["já corrigida"]))
+                score, max_score, manual = self._scores(student)
+                results.append(
+                    Result(student, SKIPPED, score, max_score, ["já corrigida"], needs_manual=manual)
+                )
             else:
                 todo.append(student)
         missing = [s for s in (self.only or []) if s not in students]
         for student in missing:
-            results.append(Result(student, ERROR, notes=[
-                f"não há entrega em {self.course.submitted(student, self.assignment)}"]))
+            results.append(
+                Result(
+                    student,
+                    ERROR,
+                    notes=[f"não há entrega em {self.course.submitted(student, self.assignment)}"],
+                )
+            )
         level, warnings = "nenhum código executado", []
         base = None
         try:
@@ -298,8 +326,16 @@ class Grader:
                 shutil.rmtree(base, ignore_errors=True)
             self.log.removeHandler(handler)
             handler.close()
-        report = Report(self.assignment, results, time.monotonic() - begin, level, warnings, self.jobs,
-                        self.kernels, self._without_submission(students))
+        report = Report(
+            self.assignment,
+            results,
+            time.monotonic() - begin,
+            level,
+            warnings,
+            self.jobs,
+            self.kernels,
+            self._without_submission(students),
+        )
         return report
 
     def _without_submission(self, submitted: list[str]) -> list[str]:
@@ -311,8 +347,15 @@ class Grader:
 
     async def _grade_all(self, todo: list[str]) -> list[Result]:
         semaphore = asyncio.Semaphore(self.jobs)
-        bar = tqdm(total=len(todo), desc=f"Corrigindo {self.assignment}", unit="entrega", file=sys.stderr,
-                   disable=not self.progress, bar_format=BAR_FORMAT, dynamic_ncols=True)
+        bar = tqdm(
+            total=len(todo),
+            desc=f"Corrigindo {self.assignment}",
+            unit="entrega",
+            file=sys.stderr,
+            disable=not self.progress,
+            bar_format=BAR_FORMAT,
+            dynamic_ncols=True,
+        )
 
         async def one(student: str) -> Result:
             async with semaphore:
@@ -335,7 +378,9 @@ class Grader:
         common = {
             "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
             "LANG": os.environ.get("LANG", "C.UTF-8"),
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         }
@@ -343,14 +388,18 @@ class Grader:
             if name in os.environ:
                 common[name] = os.environ[name]
         wanted = isolamento.Plan(
-            uid=self.isolation, mounts=self.isolation, network=self.isolation, limits=self.limits,
+            uid=self.isolation,
+            mounts=self.isolation,
+            network=self.isolation,
+            limits=self.limits,
             keep=tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
             secrets=tuple(self.course.secrets()),
         )
         uids = isolamento.free_uids(1 + 4 * (self.jobs + 2) + 256) if os.geteuid() == 0 else []
         self.zygote = pool.Zygote(base, self.course.private / "zigoto.log")
-        await self.zygote.start(wanted, self.preload, protected, {**common, "HOME": str(home)},
-                                uids[0] if uids else os.geteuid())
+        await self.zygote.start(
+            wanted, self.preload, protected, {**common, "HOME": str(home)}, uids[0] if uids else os.geteuid()
+        )
         kernel_env = {**common, "NBGRADER_EXECUTION": "autograde"}
         self.pool = pool.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
         self.pool.fill()
@@ -388,8 +437,12 @@ class Grader:
         return {
             "unique_key": notebook,
             "output_files_dir": f"{notebook}_files",
-            "nbgrader": {"student": student, "assignment": self.assignment, "notebook": notebook,
-                         "db_url": self.course.db_url},
+            "nbgrader": {
+                "student": student,
+                "assignment": self.assignment,
+                "notebook": notebook,
+                "db_url": self.course.db_url,
+            },
         }
 
     def _stage(self, student: str) -> Path:

@@ -63,7 +63,7 @@ class Course:
 
     def sqlite_file(self) -> Path | None:
         prefix = "sqlite:///"
-        return Path(self.db_url[len(prefix):]) if self.db_url.startswith(prefix) else None
+        return Path(self.db_url[len(prefix) :]) if self.db_url.startswith(prefix) else None
 
     def secrets(self) -> list[str]:
         """Folders that learner code must never read: the course, its sources, the gradebook's folder."""

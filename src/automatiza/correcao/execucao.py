@@ -95,8 +95,14 @@ class SandboxedExecute(Execute):
                 msg = {**msg, "msg_type": "stream", "content": {"name": "stdout", "text": text}}
         elif used > self.output_limit and kind == "error":
             tb = content.get("traceback", [])
-            msg = {**msg, "content": {**content, "traceback": tb[:20] + tb[-20:] if len(tb) > 40 else tb,
-                                      "evalue": str(content.get("evalue", ""))[:2000]}}
+            msg = {
+                **msg,
+                "content": {
+                    **content,
+                    "traceback": tb[:20] + tb[-20:] if len(tb) > 40 else tb,
+                    "evalue": str(content.get("evalue", ""))[:2000],
+                },
+            }
         elif used > self.output_limit and kind == "execute_result":
             data = {k: (v[:2000] if isinstance(v, str) else v) for k, v in content.get("data", {}).items()}
             msg = {**msg, "content": {**content, "data": data}}
@@ -124,9 +130,13 @@ class SandboxedExecute(Execute):
 
     # ---- running a notebook -----------------------------------------------------------------------------
 
-    async def run(self, nb: NotebookNode, resources: dict,
-                  acquire: Callable[[], Awaitable[SandboxKernel]], wall_seconds: float) -> tuple[NotebookNode,
-                                                                                                   Outcome]:
+    async def run(
+        self,
+        nb: NotebookNode,
+        resources: dict,
+        acquire: Callable[[], Awaitable[SandboxKernel]],
+        wall_seconds: float,
+    ) -> tuple[NotebookNode, Outcome]:
         """Execute `nb` in place like nbgrader's Execute.preprocess, on kernels from `acquire()`."""
         from nbclient.client import NotebookClient
 
@@ -148,13 +158,17 @@ class SandboxedExecute(Execute):
                 if cell.cell_type != "code" or not cell.source.strip():
                     continue
                 if time.monotonic() > self._deadline:
-                    cell.outputs = [error_output(
-                        "TempoTotalEsgotado",
-                        f"célula não executada: o notebook passou do tempo total de {int(wall_seconds)} s")]
+                    cell.outputs = [
+                        error_output(
+                            "TempoTotalEsgotado",
+                            f"célula não executada: o notebook passou do tempo total ({int(wall_seconds)} s)",
+                        )
+                    ]
                     if "tempo total" not in " ".join(outcome.events):
                         outcome.events.append(
                             f"o notebook passou do tempo total de {int(wall_seconds)} s na célula "
-                            f"{cell_label(cell, index)}")
+                            f"{cell_label(cell, index)}"
+                        )
                     continue
                 if kernel is None:
                     cell.outputs = [error_output("KernelParou", "célula não executada: kernel parou demais")]
@@ -164,25 +178,38 @@ class SandboxedExecute(Execute):
                         trusted, restored = await self.guard(kernel)
                         outcome.restored += restored
                         if not trusted:
-                            cell.outputs = [error_output(
-                                "AmbienteAlterado",
-                                "o código do notebook alterou o ambiente de correção e esta célula de teste "
-                                "não pôde ser conferida")]
+                            cell.outputs = [
+                                error_output(
+                                    "AmbienteAlterado",
+                                    "o código do notebook alterou o ambiente de correção e esta célula de "
+                                    "teste "
+                                    "não pôde ser conferida",
+                                )
+                            ]
                             label = cell_label(cell, index)
                             outcome.events.append(f"ambiente de correção alterado antes do teste {label}")
                             continue
                     await self.async_execute_cell(cell, index, store_history=True)
+                    label = cell_label(cell, index)
+                    if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+                        outcome.events.append(f"a célula {label} passou do tempo limite e foi interrompida")
+                    if any(i == index for i, _ in self._cut):
+                        outcome.events.append(f"a saída da célula {label} foi cortada (muito grande)")
                     continue
                 except DeadKernelError:
                     reason = kernel.exit_reason()
-                    cell.outputs = list(cell.get("outputs", [])) + [error_output(
-                        "KernelParou", f"o kernel parou durante esta célula: {reason}")]
+                    cell.outputs = list(cell.get("outputs", [])) + [
+                        error_output("KernelParou", f"o kernel parou durante esta célula: {reason}")
+                    ]
                     outcome.events.append(f"o kernel parou na célula {cell_label(cell, index)}: {reason}")
                 except CellTimeoutError:
-                    cell.outputs = list(cell.get("outputs", [])) + [error_output(
-                        "CellTimeoutError",
-                        f"a célula passou do tempo limite ({self._get_timeout(cell)} s) "
-                        "e não atendeu à interrupção")]
+                    cell.outputs = list(cell.get("outputs", [])) + [
+                        error_output(
+                            "CellTimeoutError",
+                            f"a célula passou do tempo limite ({self._get_timeout(cell)} s) "
+                            "e não atendeu à interrupção",
+                        )
+                    ]
                     outcome.events.append(f"a célula {cell_label(cell, index)} passou do tempo e não parou")
                 bad.add(index)
                 await kernel.shutdown_kernel()

@@ -37,19 +37,59 @@ import threading
 import types
 
 MACHINERY = (
-    "IPython.core.interactiveshell", "IPython.core.displayhook", "IPython.core.displaypub",
-    "IPython.core.ultratb", "IPython.core.compilerop", "IPython.core.inputtransformer2",
+    "IPython.core.interactiveshell",
+    "IPython.core.displayhook",
+    "IPython.core.displaypub",
+    "IPython.core.ultratb",
+    "IPython.core.compilerop",
+    "IPython.core.inputtransformer2",
     "IPython.core.events",
-    "IPython.core.formatters", "IPython.core.builtin_trap", "IPython.core.display_trap",
-    "ipykernel.zmqshell", "ipykernel.ipkernel", "ipykernel.kernelbase", "ipykernel.iostream",
-    "ipykernel.displayhook", "jupyter_client.session", "zmq.sugar.socket",
+    "IPython.core.formatters",
+    "IPython.core.builtin_trap",
+    "IPython.core.display_trap",
+    "ipykernel.zmqshell",
+    "ipykernel.ipkernel",
+    "ipykernel.kernelbase",
+    "ipykernel.iostream",
+    "ipykernel.displayhook",
+    "jupyter_client.session",
+    "zmq.sugar.socket",
 )
 STANDARD = (
-    "automatiza.checagem", "math", "operator", "functools", "re", "json", "copy", "numbers", "decimal",
-    "fractions", "datetime", "collections", "types", "traceback", "linecache", "warnings", "unittest",
+    "automatiza.checagem",
+    "math",
+    "operator",
+    "functools",
+    "re",
+    "json",
+    "copy",
+    "numbers",
+    "decimal",
+    "fractions",
+    "datetime",
+    "collections",
+    "types",
+    "traceback",
+    "linecache",
+    "warnings",
+    "unittest",
 )
-_BUILTIN_SKIP = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display", "help", "copyright",
-                           "credits", "license", "__IPYTHON__"})
+_BUILTIN_SKIP = frozenset(
+    {
+        "_",
+        "__",
+        "___",
+        "exit",
+        "quit",
+        "get_ipython",
+        "display",
+        "help",
+        "copyright",
+        "credits",
+        "license",
+        "__IPYTHON__",
+    }
+)
 _MISSING = object()
 _TIMERS = [getattr(signal, name) for name in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")]
 _ALARMS = [getattr(signal, name) for name in ("SIGALRM", "SIGVTALRM", "SIGPROF")]
@@ -67,15 +107,23 @@ def _runs_cell_code(frame: types.FrameType | None) -> bool:
 def _ours(callback: object) -> bool:
     """Event callbacks registered by IPython, ipykernel or plotting libraries, not by learner code."""
     module = str(getattr(callback, "__module__", "") or "")
-    return module.split(".")[0] in {"IPython", "ipykernel", "matplotlib_inline", "matplotlib", "ipywidgets",
-                                    "comm"}
+    return module.split(".")[0] in {
+        "IPython",
+        "ipykernel",
+        "matplotlib_inline",
+        "matplotlib",
+        "ipywidgets",
+        "comm",
+    }
 
 
 def _patchable(value: object) -> bool:
     """Values a monkeypatch replaces: functions, classes, descriptors (not plain data, which code may
     legitimately change)."""
-    return callable(value) or isinstance(value, (staticmethod, classmethod, property, types.ModuleType)) or (
-        hasattr(type(value), "__get__") and not isinstance(value, (int, float, str, bytes, tuple))
+    return (
+        callable(value)
+        or isinstance(value, (staticmethod, classmethod, property, types.ModuleType))
+        or (hasattr(type(value), "__get__") and not isinstance(value, (int, float, str, bytes, tuple)))
     )
 
 
@@ -225,8 +273,9 @@ class _Snapshot:
                 value = now[key]
                 if callable(value) and hasattr(cls, key):  # an instance attribute hiding a method
                     del now[key]
-                    same = getattr(value, "__self__", None) is obj and \
-                        getattr(value, "__func__", None) is getattr(cls, key, None)
+                    same = getattr(value, "__self__", None) is obj and getattr(
+                        value, "__func__", None
+                    ) is getattr(cls, key, None)
                     if not same:  # IPython itself leaves `stream.write = original bound method` behind
                         fixed.append(f"{cls.__name__}().{key}")
             for key, value in content.items():
@@ -269,8 +318,11 @@ class _Snapshot:
             user_ns = shell.user_ns
             for name, module_name, attribute in bindings:
                 try:
-                    module = self.modules[module_name][0] if module_name in self.modules else \
-                        importlib.import_module(module_name)
+                    module = (
+                        self.modules[module_name][0]
+                        if module_name in self.modules
+                        else importlib.import_module(module_name)
+                    )
                     value = module if attribute is None else getattr(module, attribute)
                 except Exception:  # noqa: BLE001 - the test itself will report the import error
                     continue
@@ -288,7 +340,8 @@ def preparar(extra_modules: list[str]) -> list[str]:
     gc.disable()
     try:
         _snapshot.builtins = {
-            k: v for k, v in builtins.__dict__.items()
+            k: v
+            for k, v in builtins.__dict__.items()
             if k not in _BUILTIN_SKIP and (callable(v) or isinstance(v, type))
         }
         missing = []
@@ -307,12 +360,22 @@ def instalar(app: object, key: bytes) -> None:
     kernel = getattr(app, "kernel", None)
     shell = getattr(kernel, "shell", None)
     snap.shell = shell
-    for obj in (kernel, shell, getattr(kernel, "session", None), getattr(shell, "displayhook", None),
-                getattr(shell, "display_pub", None), getattr(shell, "compile", None),
-                getattr(shell, "input_transformer_manager", None), getattr(shell, "events", None),
-                getattr(shell, "InteractiveTB", None), getattr(shell, "SyntaxTB", None),
-                getattr(kernel, "iopub_thread", None), getattr(kernel, "iopub_socket", None),
-                sys.stdout, sys.stderr):
+    for obj in (
+        kernel,
+        shell,
+        getattr(kernel, "session", None),
+        getattr(shell, "displayhook", None),
+        getattr(shell, "display_pub", None),
+        getattr(shell, "compile", None),
+        getattr(shell, "input_transformer_manager", None),
+        getattr(shell, "events", None),
+        getattr(shell, "InteractiveTB", None),
+        getattr(shell, "SyntaxTB", None),
+        getattr(kernel, "iopub_thread", None),
+        getattr(kernel, "iopub_socket", None),
+        sys.stdout,
+        sys.stderr,
+    ):
         snap.add_instance(obj)
     if shell is not None:
         for name in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
@@ -324,10 +387,19 @@ def instalar(app: object, key: bytes) -> None:
         for name in ("shell_handlers", "control_handlers"):
             snap.add_dict(getattr(kernel, name, None))
     snap.add_list(gc.callbacks)
-    snap.sys_attrs = {name: getattr(sys, name) for name in
-                      ("excepthook", "displayhook", "stdout", "stderr", "stdin", "breakpointhook",
-                       "unraisablehook")
-                      if hasattr(sys, name)}
+    snap.sys_attrs = {
+        name: getattr(sys, name)
+        for name in (
+            "excepthook",
+            "displayhook",
+            "stdout",
+            "stderr",
+            "stdin",
+            "breakpointhook",
+            "unraisablehook",
+        )
+        if hasattr(sys, name)
+    }
 
 
 def linha_de_base() -> str:

@@ -55,8 +55,7 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int,
-          data: str | None = None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     def encode(text: str | None) -> bytes | None:
         return text.encode() if text is not None else None
 
@@ -161,8 +160,11 @@ def python_paths() -> list[str]:
     prefixes.add(str(real.parent.parent))
     candidates = set(prefixes) | _pth_folders()
     for entry in sys.path:
-        if entry and os.path.isabs(entry) and any(_is_within(os.path.realpath(entry), os.path.realpath(p))
-                                                  for p in prefixes):
+        if (
+            entry
+            and os.path.isabs(entry)
+            and any(_is_within(os.path.realpath(entry), os.path.realpath(p)) for p in prefixes)
+        ):
             candidates.add(entry)
     found = []
     for path in sorted(candidates):
@@ -211,7 +213,8 @@ def _private_view(keep: list[str], writable: list[str]) -> None:
     wanted = [(p, False) for p in keep] + [(p, True) for p in writable]
     handles = {p: (os.open(p, O_PATH), stat.S_ISDIR(os.stat(p).st_mode), rw) for p, rw in wanted}
     hidden = [
-        f"/{name}" for name in sorted(os.listdir("/"))
+        f"/{name}"
+        for name in sorted(os.listdir("/"))
         if name not in SYSTEM_TOP and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}")
     ]
     hidden += [p for p in HIDDEN_INSIDE if os.path.isdir(p) and not os.path.islink(p)]
@@ -332,8 +335,8 @@ def probe(wanted: Plan, uid: int, folder: str) -> Plan:
     candidates: list[Plan] = []
     uid_options = [True, False] if wanted.uid and os.geteuid() == 0 else [False]
     for use_uid in uid_options:
-        for mounts in ([True, False] if wanted.mounts else [False]):
-            for network in ([True, False] if wanted.network else [False]):
+        for mounts in [True, False] if wanted.mounts else [False]:
+            for network in [True, False] if wanted.network else [False]:
                 candidates.append(replace(wanted, uid=use_uid, mounts=mounts, network=network))
     chosen: Plan | None = None
     errors: list[str] = []
@@ -343,7 +346,8 @@ def probe(wanted: Plan, uid: int, folder: str) -> Plan:
             chosen = candidate
             if result["readable_secrets"]:
                 warnings.append(
-                    "o código dos alunos consegue ler " + ", ".join(result["readable_secrets"])
+                    "o código dos alunos consegue ler "
+                    + ", ".join(result["readable_secrets"])
                     + " (rode chmod o-rwx nessas pastas)"
                 )
             if result["writable_outside"]:

@@ -82,24 +82,43 @@ class Zygote:
         self._ready: asyncio.Future | None = None
         self._reader: asyncio.Task | None = None
 
-    async def start(self, plan: isolamento.Plan, preload: list[str], protected: list[str],
-                    env: dict[str, str], probe_uid: int) -> None:
+    async def start(
+        self,
+        plan: isolamento.Plan,
+        preload: list[str],
+        protected: list[str],
+        env: dict[str, str],
+        probe_uid: int,
+    ) -> None:
         probe_dir = self.base / "sonda"
         probe_dir.mkdir(mode=0o700)
         if plan.uid and os.geteuid() == 0:
             os.chown(probe_dir, probe_uid, probe_uid)
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the zygote runs
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "automatiza.correcao.zigoto",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
-            cwd="/", env=env, limit=1024 * 1024,
+            sys.executable,
+            "-m",
+            "automatiza.correcao.zigoto",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            cwd="/",
+            env=env,
+            limit=1024 * 1024,
         )
         log.close()
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         self._reader = asyncio.create_task(self._read())
-        self._send({"preload": preload, "protegidos": protected, "plano": plan.to_json(),
-                    "sonda_uid": probe_uid, "sonda_pasta": str(probe_dir)})
+        self._send(
+            {
+                "preload": preload,
+                "protegidos": protected,
+                "plano": plan.to_json(),
+                "sonda_uid": probe_uid,
+                "sonda_pasta": str(probe_dir),
+            }
+        )
         event = await asyncio.wait_for(self._ready, timeout=120)
         self.plan = isolamento.Plan.from_json(event["plano"])
         self.level = event["nivel"]
@@ -269,8 +288,9 @@ class SandboxKernel:
 class KernelPool:
     """Keeps `size` kernels starting or ready; `acquire()` returns a ready one and starts a replacement."""
 
-    def __init__(self, zygote: Zygote, env: dict[str, str], uids: list[int], size: int,
-                 startup_timeout: float = 60) -> None:
+    def __init__(
+        self, zygote: Zygote, env: dict[str, str], uids: list[int], size: int, startup_timeout: float = 60
+    ) -> None:
         self.zygote = zygote
         self.env = env
         self.uids = uids
@@ -323,19 +343,31 @@ class KernelPool:
         key = secrets.token_bytes(32)
         connection = folder / "kernel.json"
         write_connection_file(
-            str(connection), transport="ipc", ip=str(folder / "conexao" / "k"),
+            str(connection),
+            transport="ipc",
+            ip=str(folder / "conexao" / "k"),
             key=secrets.token_hex(16).encode(),
-            shell_port=1, iopub_port=2, stdin_port=3, control_port=4, hb_port=5,
+            shell_port=1,
+            iopub_port=2,
+            stdin_port=3,
+            control_port=4,
+            hb_port=5,
         )
         if uid is not None:
             for path in (folder, *folder.rglob("*")):
                 os.lchown(path, uid, uid)
         env = dict(self.env)
-        env.update(HOME=str(folder / "casa"), TMPDIR=str(folder / "tmp"),
-                   JUPYTER_RUNTIME_DIR=str(folder / "tmp"))
+        env.update(
+            HOME=str(folder / "casa"), TMPDIR=str(folder / "tmp"), JUPYTER_RUNTIME_DIR=str(folder / "tmp")
+        )
         pid = await self.zygote.spawn(
-            uid=uid, pasta=str(folder), trabalho=str(folder / "trabalho"), conexao=str(connection), env=env,
-            chave=key.hex(), log=str(folder / "kernel.log"),
+            uid=uid,
+            pasta=str(folder),
+            trabalho=str(folder / "trabalho"),
+            conexao=str(connection),
+            env=env,
+            chave=key.hex(),
+            log=str(folder / "kernel.log"),
         )
         client = SandboxClient(connection_file=str(connection))
         client.load_connection_file()
@@ -345,9 +377,14 @@ class KernelPool:
             client.start_channels()
             await client.wait_for_ready(timeout=self.startup_timeout)
             reply = await client.execute(
-                "", silent=True, store_history=False, reply=True, timeout=self.startup_timeout,
-                user_expressions={"base": "__import__('automatiza.correcao.guarda', "
-                                          "fromlist=['_']).linha_de_base()"},
+                "",
+                silent=True,
+                store_history=False,
+                reply=True,
+                timeout=self.startup_timeout,
+                user_expressions={
+                    "base": "__import__('automatiza.correcao.guarda', fromlist=['_']).linha_de_base()"
+                },
             )
             if reply["content"].get("status") != "ok":
                 raise RuntimeError(f"o kernel não preparou o guarda: {reply['content']}")

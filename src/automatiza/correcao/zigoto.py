@@ -25,13 +25,31 @@ import traceback
 from automatiza.correcao import guarda, isolamento
 
 KERNEL_MODULES = (
-    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.iostream",
-    "ipykernel.heartbeat", "ipykernel.comm", "ipykernel.debugger", "ipykernel.eventloops",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.iostream",
+    "ipykernel.heartbeat",
+    "ipykernel.comm",
+    "ipykernel.debugger",
+    "ipykernel.eventloops",
     "ipykernel.jsonutil",
-    "ipykernel.compiler", "ipykernel.displayhook", "ipykernel.control", "ipykernel.parentpoller",
-    "IPython", "IPython.core.interactiveshell", "IPython.core.completer", "IPython.core.formatters",
-    "IPython.core.magics", "IPython.core.history", "IPython.core.profiledir", "IPython.core.application",
-    "IPython.core.ultratb", "comm", "debugpy", "automatiza.checagem",
+    "ipykernel.compiler",
+    "ipykernel.displayhook",
+    "ipykernel.control",
+    "ipykernel.parentpoller",
+    "IPython",
+    "IPython.core.interactiveshell",
+    "IPython.core.completer",
+    "IPython.core.formatters",
+    "IPython.core.magics",
+    "IPython.core.history",
+    "IPython.core.profiledir",
+    "IPython.core.application",
+    "IPython.core.ultratb",
+    "comm",
+    "debugpy",
+    "automatiza.checagem",
 )
 NEVER_PRELOAD = ("matplotlib.pyplot", "pylab", "seaborn", "tkinter", "turtle", "antigravity", "this")
 
@@ -126,8 +144,14 @@ def main() -> None:
     signal.set_wakeup_fd(write_wake)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     children: dict[int, int | None] = {}
-    channel.send(op="pronto", plano=plan.to_json(), nivel=plan.describe(), falhas=failed,
-                 nao_protegidos=unprotected, pid=os.getpid())
+    channel.send(
+        op="pronto",
+        plano=plan.to_json(),
+        nivel=plan.describe(),
+        falhas=failed,
+        nao_protegidos=unprotected,
+        pid=os.getpid(),
+    )
 
     def reap() -> None:
         while children:

@@ -1,0 +1,276 @@
+"""Subcommands of the cohort: `turma criar`, `corrigir`, `devolutiva`, `notas` (added to `automatiza`).
+
+`automatiza.cli.build_parser()` calls `add_commands(sub, command)`. The same commands also run without the
+course checkout as ``python -m automatiza.correcao COMANDO ...`` (corrigir, devolutiva and notas only need
+the cohort folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from automatiza.cli import FAILED, OK, SETUP, USAGE
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
+    return value
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _course(folder: Path):
+    from automatiza.correcao import curso
+
+    return curso.load(folder)
+
+
+def _turma(args: argparse.Namespace, project) -> int:
+    from automatiza.correcao import turma
+
+    try:
+        students, assignments = turma.create(project, args.pasta, args.alunos, args.banco, args.curso_id)
+    except turma.CohortError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return USAGE
+    folder = args.pasta.expanduser().resolve()
+    print(f"Turma criada em {folder} (só o seu usuário pode ler a pasta).")
+    print(f"  {len(students)} aluno(s) importado(s) para o banco de notas.")
+    if assignments:
+        print(f"  {len(assignments)} tarefa(s) geradas em {folder / 'release'}: {', '.join(assignments)}")
+    else:
+        print("  nenhuma tarefa gerada: ainda não há exercícios em exercises/.")
+    print(
+        "Próximos passos: distribua as tarefas, recolha as entregas em submitted/<aluno>/<tarefa>/ e rode\n"
+        f"  automatiza corrigir <tarefa> --turma {folder}"
+    )
+    return OK
+
+
+def _corrigir(args: argparse.Namespace, project=None) -> int:
+    from automatiza.correcao import corretor, curso, isolamento
+
+    try:
+        course = _course(args.turma)
+        limits = isolamento.Limits(
+            cpu_seconds=args.limite_cpu, memory_mb=args.memoria, notebook_seconds=args.tempo_limite
+        )
+        report = corretor.grade(
+            course,
+            args.tarefa,
+            jobs=args.jobs or _cores(),
+            force=args.forcar,
+            students=args.aluno,
+            limits=limits,
+        )
+    except curso.CourseError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return USAGE if "tarefa" in str(exc) else SETUP
+    print(report.summary())
+    if not report.ok:
+        print(
+            "\nAlgumas entregas não puderam ser corrigidas: veja os erros acima e "
+            f"{course.private / 'corretor.log'}.",
+            file=sys.stderr,
+        )
+    return OK if report.ok else FAILED
+
+
+def _devolutiva(args: argparse.Namespace, project=None) -> int:
+    from automatiza.correcao import curso, devolutiva
+
+    try:
+        course = _course(args.turma)
+        written = devolutiva.generate(course, args.tarefa, args.aluno)
+    except curso.CourseError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return USAGE if "tarefa" in str(exc) else SETUP
+    if not written:
+        print(
+            f"Nenhuma entrega corrigida de '{args.tarefa}'. Rode antes: automatiza corrigir {args.tarefa} "
+            f"--turma {course.root}",
+            file=sys.stderr,
+        )
+        return FAILED
+    print(
+        f"{len(written)} devolutiva(s) em {course.root / course.coursedir.feedback_directory}/<aluno>/"
+        f"{args.tarefa}/ (entregue com: nbgrader release_feedback {args.tarefa})."
+    )
+    return OK
+
+
+def _notas(args: argparse.Namespace, project=None) -> int:
+    from automatiza.correcao import curso, notas
+
+    try:
+        course = _course(args.turma)
+        extension = "xlsx" if args.formato == "xlsx" else "csv"
+        suffix = "-moodle" if args.formato == "moodle" else ""
+        today = datetime.date.today().isoformat()
+        path = args.saida or course.root / "notas" / f"notas{suffix}-{today}.{extension}"
+        students, assignments = notas.export(course, args.formato, path, args.tarefa)
+    except curso.CourseError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return USAGE if "tarefa" in str(exc) else SETUP
+    print(f"Notas de {students} aluno(s) em {assignments} tarefa(s): {path}")
+    if args.formato == "moodle":
+        print(
+            "No Moodle: Notas > Importar > Arquivo CSV; identifique os usuários por 'email' e associe cada "
+            "coluna de tarefa ao item de nota correspondente."
+        )
+    return OK
+
+
+def _course_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--turma",
+        type=Path,
+        required=True,
+        metavar="PASTA",
+        help="pasta da turma (um curso do nbgrader, criado ou não com 'turma criar')",
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
+    """Add turma/corrigir/devolutiva/notas to the `automatiza` parser (`command` is build_parser's helper)."""
+    p = command(
+        "turma", _turma, "cria uma turma: pasta de curso do nbgrader fora do repositório, com os alunos"
+    )
+    actions = p.add_subparsers(dest="acao", metavar="AÇÃO", required=True)
+    criar = actions.add_parser(
+        "criar",
+        help="cria a pasta da turma e importa os alunos",
+        description="Cria a pasta da turma (fora do repositório: dados pessoais, LGPD), "
+        "configurada como curso do nbgrader com os exercícios do repositório.",
+    )
+    criar.add_argument("pasta", type=Path, metavar="PASTA", help="pasta nova da turma")
+    criar.add_argument(
+        "--alunos",
+        type=Path,
+        required=True,
+        metavar="CSV",
+        help="planilha CSV com as colunas id, nome, email, instituicao",
+    )
+    criar.add_argument(
+        "--banco",
+        default=None,
+        metavar="URL",
+        help="banco de notas como URL do SQLAlchemy, por exemplo postgresql://... "
+        "(padrão: SQLite em PASTA/gradebook.db)",
+    )
+    criar.add_argument("--curso-id", default="automatiza-mg", metavar="ID", help="id do curso no nbgrader")
+
+    p = command(
+        "corrigir",
+        _corrigir,
+        "corrige as entregas de uma tarefa em paralelo, com o código dos alunos isolado",
+    )
+    p.add_argument("tarefa", metavar="TAREFA", help="nome da tarefa, por exemplo 01-python-essencial")
+    _course_option(p)
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="quantas entregas corrigir ao mesmo tempo (padrão: número de núcleos)",
+    )
+    p.add_argument("--aluno", action="append", metavar="ID", help="corrige só este aluno (pode repetir)")
+    p.add_argument("--forcar", action="store_true", help="corrige de novo o que já foi corrigido")
+    p.add_argument(
+        "--tempo-limite",
+        type=_positive,
+        default=900,
+        metavar="SEGUNDOS",
+        help="tempo máximo de cada notebook (padrão: 900); o de cada célula vem do nbgrader "
+        "(Execute.timeout)",
+    )
+    p.add_argument(
+        "--limite-cpu",
+        type=_positive,
+        default=600,
+        metavar="SEGUNDOS",
+        help="tempo de CPU máximo de cada kernel (padrão: 600)",
+    )
+    p.add_argument(
+        "--memoria",
+        type=_positive,
+        default=3072,
+        metavar="MB",
+        help="memória máxima de cada kernel (padrão: 3072)",
+    )
+
+    p = command(
+        "devolutiva",
+        _devolutiva,
+        "gera as devolutivas em HTML (pontos por questão e mensagens, nunca o código dos testes)",
+    )
+    p.add_argument("tarefa", metavar="TAREFA")
+    _course_option(p)
+    p.add_argument("--aluno", action="append", metavar="ID", help="só este aluno (pode repetir)")
+
+    p = command("notas", _notas, "exporta as notas da turma (CSV, Excel ou CSV de importação do Moodle)")
+    _course_option(p)
+    p.add_argument(
+        "--formato",
+        choices=("csv", "xlsx", "moodle"),
+        default="csv",
+        help="csv (;, vírgula decimal), xlsx ou moodle (padrão: csv)",
+    )
+    p.add_argument(
+        "--saida",
+        type=Path,
+        default=None,
+        metavar="ARQUIVO",
+        help="arquivo de saída (padrão: PASTA/notas/notas-<data>.<ext>)",
+    )
+    p.add_argument("--tarefa", action="append", metavar="TAREFA", help="só esta tarefa (pode repetir)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m automatiza.correcao`: corrigir, devolutiva and notas without the course checkout."""
+    from automatiza import cli
+
+    parser = argparse.ArgumentParser(
+        prog="python -m automatiza.correcao",
+        epilog=cli.EXIT_CODES,
+        description="Correção, devolutivas e notas de uma turma.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
+
+    def command(name, handler, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    add_commands(sub, command)
+    args = parser.parse_args(argv)
+    try:
+        if args.comando == "turma":
+            from automatiza.paths import Project
+
+            return args.handler(args, Project.at())
+        return args.handler(args, None)
+    except FileNotFoundError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return SETUP
+    except KeyboardInterrupt:
+        print(
+            "\nInterrompido. O que já foi corrigido está salvo; rode de novo para continuar.", file=sys.stderr
+        )
+        return 130
