@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
     _add_execution_options(p)
     p.set_defaults(modulo=None)
+
+    from automatiza.correcao import cli as correcao_cli  # turma criar, corrigir, devolutiva, notas
+
+    correcao_cli.add_commands(sub, command)
     return parser
 
 
