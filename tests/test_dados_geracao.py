@@ -176,3 +176,10 @@ def test_textos_sem_lacunas_de_modelo(nome):
             texto = df[coluna].dropna().astype(str)
             assert not texto.str.contains(r"[{}]").any(), f"{nome}.{coluna} tem {{ }} sobrando"
             assert not texto.str.contains(r"\bnan\b|None").any(), f"{nome}.{coluna} tem nan/None como texto"
+
+
+def test_pasta_sem_permissao_da_erro_claro(tmp_path):
+    arquivo = tmp_path / "um_arquivo.txt"
+    arquivo.write_text("não é pasta", encoding="utf-8")
+    with pytest.raises(dados.ErroDados, match="AUTOMATIZA_DADOS"):
+        dados.carregar("despachos", n=2, pasta=arquivo / "sub")

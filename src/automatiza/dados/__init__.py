@@ -176,8 +176,14 @@ def _gerar_arquivos(c: Conjunto, n: int, semente: int, parametros: dict, pasta: 
     destino = base / f"{c.nome}-{_chave(c, n, semente, parametros)}"
     if (destino / ".completo").is_file():
         return destino
-    base.mkdir(parents=True, exist_ok=True)
-    temporaria = Path(tempfile.mkdtemp(prefix=f".{c.nome}-", dir=base))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        temporaria = Path(tempfile.mkdtemp(prefix=f".{c.nome}-", dir=base))
+    except OSError as erro:
+        raise ErroDados(
+            f"Não consegui gravar em {base} ({erro.strerror}). Escolha outra pasta com "
+            f'carregar("{c.nome}", pasta="minha_pasta") ou defina a variável de ambiente AUTOMATIZA_DADOS.'
+        ) from None
     try:
         c.gerar(temporaria, n, semente, **parametros)
         (temporaria / ".completo").write_text("gerado por automatiza.dados\n", encoding="utf-8")
