@@ -43,7 +43,9 @@ def _turma(args: argparse.Namespace, project) -> int:
     from automatiza.correcao import turma
 
     try:
-        students, assignments = turma.create(project, args.pasta, args.alunos, args.banco, args.curso_id)
+        students, assignments, failed = turma.create(
+            project, args.pasta, args.alunos, args.banco, args.curso_id
+        )
     except turma.CohortError as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return USAGE
@@ -54,6 +56,12 @@ def _turma(args: argparse.Namespace, project) -> int:
         print(f"  {len(assignments)} tarefa(s) geradas em {folder / 'release'}: {', '.join(assignments)}")
     else:
         print("  nenhuma tarefa gerada: ainda não há exercícios em exercises/.")
+    for problem in failed:
+        print(
+            f"  AVISO: tarefa não gerada ({problem}); corrija o exercício e rode, dentro da turma, "
+            "nbgrader generate_assignment <tarefa> --force",
+            file=sys.stderr,
+        )
     print(
         "Próximos passos: distribua as tarefas, recolha as entregas em submitted/<aluno>/<tarefa>/ e rode\n"
         f"  automatiza corrigir <tarefa> --turma {folder}"

@@ -211,7 +211,7 @@ def render(
             status = "parcial" if q.score else "sem pontos"
         parts.append(
             f'<section class="q {q.css}"><h2>{esc(q.title)} <span class="pts">'
-            f"{_num(q.score)} / {_num(q.max_score)}</span></h2><p>{status}</p>"
+            f"{'—' if q.manual else _num(q.score)} / {_num(q.max_score)}</span></h2><p>{status}</p>"
         )
         if q.failures:
             parts.append("<ul>")

@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,9 +153,9 @@ def config_file(config: Config) -> str:
 
 
 def assignments_in(project: Project) -> list[str]:
-    """Assignments of the program whose exercise notebooks exist in the repository."""
+    """Assignments of the written modules whose exercise notebooks exist in the repository."""
     names = []
-    for module in project.curriculum().modulos:
+    for module in project.curriculum().written:
         if module.tarefa and project.assignment_notebooks(module.tarefa.nome):
             names.append(module.tarefa.nome)
     return names
@@ -162,8 +163,9 @@ def assignments_in(project: Project) -> list[str]:
 
 def create(
     project: Project, folder: Path, roster: Path, db_url: str | None = None, course_id: str = "automatiza-mg"
-) -> tuple[list[Student], list[str]]:
-    """Create the cohort at `folder`; returns the students and the assignments generated."""
+) -> tuple[list[Student], list[str], list[str]]:
+    """Create the cohort at `folder`; returns the students, the assignments generated and, in pt-BR, the
+    assignments nbgrader could not generate (an exercise still being written must not block a cohort)."""
     folder = folder.expanduser().resolve()
     root = project.root.resolve()
     if folder == root or root in folder.parents:
@@ -175,6 +177,32 @@ def create(
         raise CohortError(f"a pasta {folder} já existe e não está vazia")
     students = read_roster(roster)
     assignments = assignments_in(project)
+    existed = folder.exists()
+    put_python_tools_on_path()  # nbgrader runs `alembic` by name when it creates a gradebook
+    try:
+        failed = _build(project, folder, students, assignments, db_url, course_id)
+    except BaseException:
+        if not existed:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif folder.is_dir():
+            for child in folder.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink()
+        raise
+    broken = {f.split(":", 1)[0] for f in failed}
+    return students, [a for a in assignments if a not in broken], failed
+
+
+def _build(
+    project: Project,
+    folder: Path,
+    students: list[Student],
+    assignments: list[str],
+    db_url: str | None,
+    course_id: str,
+) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     (folder / "source").symlink_to(project.exercises.resolve(), target_is_directory=True)
@@ -197,14 +225,15 @@ def create(
         for s in students:
             first, last = s.first_last
             gb.update_or_create_student(s.id, first_name=first, last_name=last, email=s.email or None)
-    put_python_tools_on_path()
     api = NbGraderAPI(config=config)
+    failed = []
     for name in assignments:
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
-            log = (result.get("log") or "") + (result.get("error") or "")
-            raise CohortError(f"o nbgrader não gerou a tarefa '{name}':\n{log[-3000:]}")
-    return students, assignments
+            text = (result.get("log") or "") + (result.get("error") or "")
+            reason = next((line.strip() for line in reversed(text.splitlines()) if "Error:" in line), "")
+            failed.append(f"{name}: {reason[:300]}")
+    return failed
 
 
 def roster(folder: Path) -> dict[str, Student]:
