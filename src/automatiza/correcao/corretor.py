@@ -34,10 +34,11 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonschema
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader import utils
-from nbgrader.api import MissingEntry
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
 from nbgrader.preprocessors import Execute
@@ -151,6 +152,72 @@ def _strip_hidden(source: str) -> str:
     return "\n".join(kept)
 
 
+class _SharedGradebook:
+    """One open gradebook for the whole run, lent to nbgrader's preprocessors instead of a new one each time.
+
+    nbgrader opens a new `Gradebook` (engine, schema check, compiled-query cache) in every preprocessor of
+    every notebook; with one connection the queries are compiled once and there is a single writer. Closing
+    is a no-op until the run ends.
+    """
+
+    def __init__(self, gradebook: Gradebook) -> None:
+        self._gradebook = gradebook
+
+    def __call__(self, *args: object, **kwargs: object) -> _SharedGradebook:
+        return self
+
+    def __enter__(self) -> _SharedGradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            self._gradebook.db.rollback()
+
+    def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._gradebook, name)
+
+
+class _CachedJsonSchema:
+    """`jsonschema.validate` with the validator built once per schema (nbgrader's CheckCellMetadata checks the
+    schema itself and builds a validator for every cell). Same result: the best error is raised."""
+
+    def __init__(self) -> None:
+        self._validators: dict[int, tuple[dict, object]] = {}
+
+    def validate(self, instance: object, schema: dict, *args: object, **kwargs: object) -> None:
+        entry = self._validators.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            cls = jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            entry = (schema, cls(schema))
+            self._validators[id(schema)] = entry
+        error = jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+@contextlib.contextmanager
+def _fast_nbgrader(shared: _SharedGradebook):
+    """Give nbgrader's preprocessors the shared gradebook and the cached schema validator, then undo it."""
+    from nbgrader.nbgraderformat import common
+    from nbgrader.preprocessors import latesubmissions, overwritecells, overwritekernelspec, saveautogrades
+
+    saved = []
+    for module in (overwritecells, overwritekernelspec, saveautogrades, latesubmissions):
+        saved.append((module, "Gradebook", module.Gradebook))
+        module.Gradebook = shared
+    saved.append((common, "jsonschema", common.jsonschema))
+    common.jsonschema = _CachedJsonSchema()
+    try:
+        yield
+    finally:
+        for module, name, value in reversed(saved):
+            setattr(module, name, value)
+
+
 class SubmissionProblem(Exception):
     """Something wrong with what the learner submitted (pt-BR message); the notebook gets zero."""
 
@@ -223,11 +290,16 @@ class Grader:
         self.bindings: list[tuple[str, str, str | None]] = []
         self.preload: list[str] = []
         self.cells: dict[str, dict[str, tuple[str, bool, bool]]] = {}
+        self.shared: _SharedGradebook | None = None
         self.kernels = 0
 
     def _config(self) -> Config:
         config = Config(self.course.config)
-        config.merge(Config({"Exporter": {"default_preprocessors": []}}))
+        extra = {"Exporter": {"default_preprocessors": []}}
+        if "optimistic_validation" not in config.get("Exporter", {}):
+            # validate the notebook once after all preprocessors instead of after each one (same outcome)
+            extra["Exporter"]["optimistic_validation"] = True
+        config.merge(Config(extra))
         return config
 
     def _exporter(self, preprocessors: list) -> NotebookExporter:
@@ -235,6 +307,9 @@ class Grader:
         for preprocessor in preprocessors:
             exporter.register_preprocessor(preprocessor)
         return exporter
+
+    def _gradebook(self) -> contextlib.AbstractContextManager:
+        return self.shared if self.shared is not None else self.course.gradebook()
 
     # ---- which submissions ------------------------------------------------------------------------------
 
@@ -269,7 +344,7 @@ class Grader:
         new, old = self._timestamp(src), self._timestamp(dest)
         if new is not None and old is not None and new > old:
             return False
-        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+        with contextlib.suppress(Exception), self._gradebook() as gb:
             gb.find_submission(self.assignment, student)
             return True
         return False
@@ -288,6 +363,20 @@ class Grader:
         handler = logging.FileHandler(self.course.private / "corretor.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.log.addHandler(handler)
+        with Gradebook(self.course.db_url):  # what each nbgrader preprocessor does: ensures 'default_course'
+            pass
+        gradebook = self.course.gradebook()
+        self.shared = _SharedGradebook(gradebook)
+        try:
+            with _fast_nbgrader(self.shared):
+                return await self._run(begin, handler)
+        finally:
+            self.shared = None
+            gradebook.close()
+            self.log.removeHandler(handler)
+            handler.close()
+
+    async def _run(self, begin: float, handler: logging.Handler) -> Report:
         students = self.submissions()
         self._source_cells()
         results: list[Result] = []
@@ -324,8 +413,6 @@ class Grader:
             await self._stop_pool()
             if base is not None:
                 shutil.rmtree(base, ignore_errors=True)
-            self.log.removeHandler(handler)
-            handler.close()
         report = Report(
             self.assignment,
             results,
@@ -341,7 +428,7 @@ class Grader:
     def _without_submission(self, submitted: list[str]) -> list[str]:
         if self.only:
             return []
-        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+        with contextlib.suppress(Exception), self._gradebook() as gb:
             return sorted(s.id for s in gb.students if s.id not in submitted)
         return []
 
@@ -414,7 +501,7 @@ class Grader:
     def _source_cells(self) -> tuple[list[str], list[str]]:
         """Sources of every code cell, and of the test and locked cells, from the gradebook."""
         every, tests = [], []
-        with self.course.gradebook() as gb:
+        with self._gradebook() as gb:
             for name in self.notebooks:
                 notebook = gb.find_notebook(name, self.assignment)
                 graded = {c.name for c in notebook.grade_cells if c.cell_type == "code"}
@@ -522,6 +609,10 @@ class Grader:
         assert self.pool is not None
         return await self.pool.acquire()
 
+    async def _release(self, kernel: pool.SandboxKernel) -> None:
+        assert self.pool is not None
+        self.pool.release(kernel)
+
     async def grade(self, student: str) -> Result:
         begin = time.monotonic()
         result = Result(student, OK)
@@ -558,7 +649,9 @@ class Grader:
                     kernel.provide(stage)
                     return kernel
 
-                nb, outcome = await executor.run(nb, resources, acquire, self.limits.notebook_seconds)
+                nb, outcome = await executor.run(
+                    nb, resources, acquire, self.limits.notebook_seconds, self._release
+                )
                 result.notes += outcome.events
                 if outcome.restored:
                     shown = ", ".join(sorted(set(outcome.restored))[:6])
@@ -587,7 +680,7 @@ class Grader:
 
     def _save_rows(self, student: str, stage: Path, executed: dict, zero: list[str]) -> None:
         submitted = self.course.submitted(student, self.assignment)
-        with self.course.gradebook() as gb:
+        with self._gradebook() as gb:
             if self.converter.create_student:
                 try:
                     gb.find_student(student)
@@ -620,7 +713,7 @@ class Grader:
         os.replace(stage, dest)
 
     def _scores(self, student: str) -> tuple[float | None, float | None, bool]:
-        with contextlib.suppress(Exception), self.course.gradebook() as gb:
+        with contextlib.suppress(Exception), self._gradebook() as gb:
             submission = gb.find_submission(self.assignment, student)
             return submission.score, submission.max_score, bool(submission.needs_manual_grade)
         return None, None, False

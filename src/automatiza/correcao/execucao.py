@@ -136,8 +136,15 @@ class SandboxedExecute(Execute):
         resources: dict,
         acquire: Callable[[], Awaitable[SandboxKernel]],
         wall_seconds: float,
+        release: Callable[[SandboxKernel], Awaitable[None]] | None = None,
     ) -> tuple[NotebookNode, Outcome]:
-        """Execute `nb` in place like nbgrader's Execute.preprocess, on kernels from `acquire()`."""
+        """Execute `nb` in place like nbgrader's Execute.preprocess, on kernels from `acquire()`; `release`
+        stops a kernel (default: shut it down and wait)."""
+        if release is None:
+
+            async def release(kernel: SandboxKernel) -> None:
+                await kernel.shutdown_kernel()
+
         from nbclient.client import NotebookClient
 
         begin = time.monotonic()
@@ -150,10 +157,12 @@ class SandboxedExecute(Execute):
         kernel = await self._start(acquire, outcome)
         bad: set[int] = set()  # cells that cost a kernel: never replayed
         try:
-            msg_id = self.kc.kernel_info()
-            info = await self.async_wait_for_reply(msg_id)
-            if info is not None and "language_info" in info["content"]:
-                self.nb.metadata["language_info"] = info["content"]["language_info"]
+            info = kernel.info
+            if info is None:
+                reply = await self.async_wait_for_reply(self.kc.kernel_info())
+                info = reply["content"] if reply is not None else {}
+            if "language_info" in info:
+                self.nb.metadata["language_info"] = info["language_info"]
             for index, cell in enumerate(self.nb.cells):
                 if cell.cell_type != "code" or not cell.source.strip():
                     continue
@@ -212,12 +221,12 @@ class SandboxedExecute(Execute):
                     ]
                     outcome.events.append(f"a célula {cell_label(cell, index)} passou do tempo e não parou")
                 bad.add(index)
-                await kernel.shutdown_kernel()
-                kernel = await self._restart(acquire, outcome, index, bad)
+                await release(kernel)
+                kernel = await self._restart(acquire, release, outcome, index, bad)
             self.set_widgets_metadata()
         finally:
             if kernel is not None:
-                await kernel.shutdown_kernel()
+                await release(kernel)
             self.kc = None
             self.km = None
             outcome.seconds = time.monotonic() - begin
@@ -231,7 +240,9 @@ class SandboxedExecute(Execute):
         self.kc.allow_stdin = False
         return kernel
 
-    async def _restart(self, acquire, outcome: Outcome, failed: int, bad: set[int]) -> SandboxKernel | None:
+    async def _restart(
+        self, acquire, release, outcome: Outcome, failed: int, bad: set[int]
+    ) -> SandboxKernel | None:
         """A new kernel with the state of the cells before `failed` (replayed quietly), or None."""
         if outcome.kernels > MAX_RESTARTS:
             outcome.events.append("o kernel parou vezes demais; as células seguintes não foram executadas")
@@ -250,8 +261,8 @@ class SandboxedExecute(Execute):
                     bad.add(index)
             except DeadKernelError:
                 outcome.events.append("o kernel parou de novo ao refazer as células anteriores")
-                await kernel.shutdown_kernel()
-                return await self._restart(acquire, outcome, failed, bad | {index})
+                await release(kernel)
+                return await self._restart(acquire, release, outcome, failed, bad | {index})
         return kernel
 
 

@@ -131,7 +131,7 @@ class _Snapshot:
     def __init__(self) -> None:
         self.builtins: dict[str, object] = {}
         self.modules: dict[str, tuple[types.ModuleType, dict[str, object]]] = {}
-        self.classes: dict[type, dict[str, object]] = {}
+        self.classes: dict[type, tuple[dict[str, object], frozenset[str]]] = {}
         self.functions: dict[int, tuple[types.FunctionType, object, object, object]] = {}
         self.instances: list[tuple[object, dict[str, object]]] = []
         self.lists: list[tuple[list, list]] = []
@@ -163,7 +163,7 @@ class _Snapshot:
                 content = dict(klass.__dict__)
             except (AttributeError, TypeError):
                 continue
-            self.classes[klass] = content
+            self.classes[klass] = ({k: v for k, v in content.items() if _patchable(v)}, frozenset(content))
             for value in content.values():
                 self.add_function(value)
 
@@ -173,7 +173,7 @@ class _Snapshot:
         except Exception:  # noqa: BLE001 - a module that does not import is simply not protected
             return False
         content = dict(module.__dict__)
-        self.modules[name] = (module, content)
+        self.modules[name] = (module, {k: v for k, v in content.items() if _patchable(v)})
         package = name.split(".")[0]
         for value in content.values():
             if isinstance(value, type) and str(getattr(value, "__module__", "")).split(".")[0] == package:
@@ -236,22 +236,23 @@ class _Snapshot:
                 sys.modules[name] = module
                 fixed.append(f"sys.modules[{name!r}]")
             namespace = module.__dict__
-            for key, value in content.items():
-                if _patchable(value) and namespace.get(key, _MISSING) is not value:
+            for key, value in content.items():  # only the patchable entries were kept
+                if namespace.get(key, _MISSING) is not value:
                     namespace[key] = value
                     fixed.append(f"{name}.{key}")
-        for klass, content in self.classes.items():
+        for klass, (content, keys) in self.classes.items():
             now = klass.__dict__
-            for key in [k for k in now if k not in content and _patchable(now[k])]:
-                try:
-                    delattr(klass, key)
-                    fixed.append(f"{klass.__qualname__}.{key}")
-                except (AttributeError, TypeError):
-                    pass
             for key, value in content.items():
-                if _patchable(value) and now.get(key, _MISSING) is not value:
+                if now.get(key, _MISSING) is not value:
                     try:
                         setattr(klass, key, value)
+                        fixed.append(f"{klass.__qualname__}.{key}")
+                    except (AttributeError, TypeError):
+                        pass
+            if len(now) != len(keys):  # something was added: remove what hides inherited behaviour
+                for key in [k for k in now if k not in keys and _patchable(now[k])]:
+                    try:
+                        delattr(klass, key)
                         fixed.append(f"{klass.__qualname__}.{key}")
                     except (AttributeError, TypeError):
                         pass

@@ -225,6 +225,8 @@ class SandboxKernel:
     client_: SandboxClient
     started: float
 
+    info: dict | None = None  # the kernel_info reply content, fetched while the kernel warmed up
+
     has_kernel = True
     kernel_name = "python3"
 
@@ -301,6 +303,7 @@ class KernelPool:
         self._numbers = itertools.count(1)
         self._ready: asyncio.Queue[SandboxKernel | BaseException] = asyncio.Queue()
         self._starting: set[asyncio.Task] = set()
+        self._stopping: set[asyncio.Task] = set()
         self._closed = False
         self.started = 0
         self.startup_seconds: list[float] = []
@@ -317,6 +320,12 @@ class KernelPool:
             return
         error = task.exception()
         self._ready.put_nowait(error if error is not None else task.result())
+
+    def release(self, kernel: SandboxKernel) -> None:
+        """Stop a kernel in the background (its exit and clean-up are off the critical path)."""
+        task = asyncio.create_task(kernel.shutdown_kernel())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     async def acquire(self) -> SandboxKernel:
         self.fill()
@@ -388,6 +397,8 @@ class KernelPool:
             )
             if reply["content"].get("status") != "ok":
                 raise RuntimeError(f"o kernel não preparou o guarda: {reply['content']}")
+            info = await client.kernel_info(reply=True, timeout=self.startup_timeout)
+            kernel.info = info["content"]
         except BaseException:
             reason = kernel.exit_reason() if not kernel.alive else "não respondeu"
             log = ""
@@ -410,6 +421,9 @@ class KernelPool:
             item = self._ready.get_nowait()
             if isinstance(item, SandboxKernel):
                 await item.shutdown_kernel()
+        for task in list(self._stopping):
+            with contextlib.suppress(BaseException):
+                await task
 
 
 def make_base(parent: str | None = None) -> Path:

@@ -1,0 +1,168 @@
+"""`automatiza corrigir` against `nbgrader autograde`, on the same synthetic cohort of a real exercise.
+
+    .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--jobs 2] [--tarefa 01-python-essencial]
+
+Builds one nbgrader course from the exercise in `exercises/`, writes N submissions (right, partly right,
+wrong, and answers that raise exceptions: `automatiza.correcao.amostras`), copies the course twice and grades
+one copy with `nbgrader autograde TAREFA` and the other with `automatiza corrigir TAREFA --jobs N`, both as
+command-line runs in this same run. Prints the seconds, the throughput ratio and whether every grade cell got
+the same points in both gradebooks (exit code 1 if not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nbgrader.apps import NbGraderAPI
+
+from automatiza.correcao import amostras
+from automatiza.paths import Project, put_python_tools_on_path
+from automatiza.release import nbgrader_config
+
+COURSE_ID = "bench"
+
+
+def make_course(root: Path, project: Project, assignment: str) -> None:
+    shutil.copytree(
+        project.exercises / assignment,
+        root / "source" / assignment,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+    )
+    config = nbgrader_config(root)
+    config.CourseDirectory.course_id = COURSE_ID
+    write_config(root, config)
+    result = NbGraderAPI(config=config).generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        sys.exit(f"o nbgrader não gerou {assignment}:\n{result.get('log')}{result.get('error')}")
+
+
+def write_config(root: Path, config) -> None:
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.ClearSolutions.code_stub = {dict(config.ClearSolutions.code_stub)!r}\n"
+        f"c.ClearSolutions.text_stub = {config.ClearSolutions.text_stub!r}\n"
+    )
+
+
+def copy_course(origin: Path, target: Path) -> None:
+    shutil.copytree(origin, target, symlinks=True)
+    config = nbgrader_config(target)
+    write_config(target, config)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], cwd: Path, log: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (the command and everything it started: kernels included)."""
+    cpu = _children_cpu()
+    begin = time.perf_counter()
+    with log.open("w") as out:
+        code = subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
+    seconds = time.perf_counter() - begin
+    if code != 0:
+        print(f"  aviso: {' '.join(command[:3])} terminou com o código {code} (veja {log})")
+    return seconds, _children_cpu() - cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--alunos", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tarefa", default="01-python-essencial")
+    parser.add_argument("--manter", action="store_true", help="não apaga a pasta temporária")
+    args = parser.parse_args()
+    project = Project.at()
+    put_python_tools_on_path()
+    bin_dir = Path(sys.executable).parent
+    work = Path(tempfile.mkdtemp(prefix="bench-correcao-"))
+    try:
+        base = work / "base"
+        base.mkdir()
+        make_course(base, project, args.tarefa)
+        release = base / "release" / args.tarefa
+        notebook = next(release.glob("*.ipynb"))
+        kinds = amostras.write_cohort(
+            base, args.tarefa, base / "source" / args.tarefa / notebook.name, notebook, args.alunos
+        )
+        mix = {k: list(kinds.values()).count(k) for k in amostras.KINDS if k in kinds.values()}
+        print(f"{args.alunos} entregas de {args.tarefa}: " + ", ".join(f"{n} {k}" for k, n in mix.items()))
+        nbgrader_course, automatiza_course = work / "nbgrader", work / "automatiza"
+        copy_course(base, nbgrader_course)
+        copy_course(base, automatiza_course)
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        os.environ.update(env)
+
+        print("nbgrader autograde (serial) ...", flush=True)
+        plain, plain_cpu = timed(
+            [str(bin_dir / "nbgrader"), "autograde", args.tarefa], nbgrader_course, work / "nbgrader.log"
+        )
+        print(f"  {plain:.1f} s")
+        print(f"automatiza corrigir --jobs {args.jobs} ...", flush=True)
+        ours, ours_cpu = timed(
+            [
+                str(bin_dir / "automatiza"),
+                "--raiz",
+                str(project.root),
+                "corrigir",
+                args.tarefa,
+                "--turma",
+                str(automatiza_course),
+                "--jobs",
+                str(args.jobs),
+            ],
+            automatiza_course,
+            work / "automatiza.log",
+        )
+        print(f"  {ours:.1f} s")
+        summary = (work / "automatiza.log").read_text(errors="replace")
+        for line in summary.splitlines():
+            if line.startswith(("isolamento:", "corrigidas agora:")):
+                print(f"  {line}")
+
+        a = amostras.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+        b = amostras.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+        problems = amostras.differences(a, b)
+        same = not problems and len(a) == args.alunos
+        load = os.getloadavg()[0]
+        print(
+            f"\nnbgrader autograde:          {plain:7.1f} s  ({args.alunos / plain:.2f} entregas/s), "
+            f"CPU {plain_cpu:.1f} s"
+        )
+        print(
+            f"automatiza corrigir --jobs {args.jobs}: {ours:6.1f} s  ({args.alunos / ours:.2f} entregas/s), "
+            f"CPU {ours_cpu:.1f} s"
+        )
+        print(
+            f"razão de vazão: {plain / ours:.1f}x (CPU gasta: {plain_cpu / ours_cpu:.1f}x menos; "
+            f"carga da máquina ao fim: {load:.1f} em {os.cpu_count()} núcleos)"
+        )
+        print(
+            f"notas idênticas (cada célula de nota, {len(a)} x {len(b)} entregas): {'sim' if same else 'NÃO'}"
+        )
+        for problem in problems[:20]:
+            print(f"  - {problem}")
+        if args.manter:
+            print(f"pastas mantidas em {work}")
+        return 0 if same else 1
+    finally:
+        if not args.manter:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
