@@ -245,8 +245,13 @@ def test_stage_writes_generated_pages_toc_and_config(tiny, monkeypatch):
     stale.parent.mkdir(parents=True)
     stale.write_text("# página antiga", encoding="utf-8")
 
+    image = tiny.root / "notebooks" / "imagens" / "fluxo.png"
+    image.parent.mkdir(parents=True)
+    image.write_bytes(b"\x89PNG")
+
     out = book.stage(tiny)
     assert not stale.exists(), "the staging folder must be rebuilt from scratch"
+    assert (out / "notebooks" / "imagens" / "fluxo.png").is_file(), "images next to a lesson go with it"
     files = book.toc_files(yaml.safe_load((out / "_toc.yml").read_text(encoding="utf-8")))
     assert files[:4] == ["index", "programa", *book.GUIDES]
     assert "notebooks/00-passos" in files and "exercicios/00-passos/00-passos" in files

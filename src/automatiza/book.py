@@ -71,6 +71,7 @@ class NotebookPage:
     source: Path
     target: str  # POSIX path inside the staging folder, with the .ipynb suffix
     title: str
+    assets: Path | None = None  # folder of the images its Markdown points to (copied next to it)
 
     @property
     def docname(self) -> str:
@@ -438,7 +439,8 @@ def collect_notebooks(project: Project, cur: Curriculum) -> dict[str, ModuleNote
                 continue
             _warn_if_stale(project.root / lesson, executed, "executar")
             target = Path(lesson).as_posix()
-            pages.lessons.append(NotebookPage(executed, target, notebook_title(executed)))
+            assets = (project.root / lesson).parent
+            pages.lessons.append(NotebookPage(executed, target, notebook_title(executed), assets))
         if module.tarefa is None:
             continue
         name = module.tarefa.nome
@@ -449,7 +451,7 @@ def collect_notebooks(project: Project, cur: Curriculum) -> dict[str, ModuleNote
                 continue
             _warn_if_stale(source, student, "liberar")
             target = f"exercicios/{name}/{source.name}"
-            pages.exercises.append(NotebookPage(student, target, notebook_title(student)))
+            pages.exercises.append(NotebookPage(student, target, notebook_title(student), student.parent))
         if not project.assignment_notebooks(name):
             missing_released.append(str(project.released / name))
     problems = []
@@ -573,7 +575,8 @@ def stage(project: Project) -> Path:
             target = out / nb.target
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(nb.source, target)
-            _copy_assets(nb.source.parent, target.parent)
+            if nb.assets is not None:
+                _copy_assets(nb.assets, target.parent)
 
     tree = toc(cur, notebooks, extra_pages=extra, dictionary=dictionary)
     (out / TOC).write_text(
