@@ -158,3 +158,24 @@ def solved(root: Path, **overrides: str) -> nbformat.NotebookNode:
     for key, source in overrides.items():
         answer(nb, key.replace("_", "-"), source)
     return nb
+
+
+def grade(root: Path, **options):
+    """`automatiza corrigir TAREFA` in-process (no progress bar); returns the report."""
+    from automatiza.correcao import corretor, curso
+
+    options.setdefault("jobs", 2)
+    options.setdefault("progress", False)
+    return corretor.grade(curso.load(root), TAREFA, **options)
+
+
+def by_student(report) -> dict:
+    return {r.student: r for r in report.results}
+
+
+def copy_course(root: Path, target: Path) -> Path:
+    """A copy of the course at `target` (the configuration points at the copy)."""
+    shutil.copytree(root, target, symlinks=True)
+    config = (target / "nbgrader_config.py").read_text().replace(repr(str(root)), repr(str(target)))
+    (target / "nbgrader_config.py").write_text(config)
+    return target

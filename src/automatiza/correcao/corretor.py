@@ -29,6 +29,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ class Report:
     jobs: int
     kernels: int = 0
     without_submission: list[str] = field(default_factory=list)
+    plan: isolamento.Plan | None = None
 
     @property
     def graded(self) -> list[Result]:
@@ -291,6 +293,7 @@ class Grader:
         self.preload: list[str] = []
         self.cells: dict[str, dict[str, tuple[str, bool, bool]]] = {}
         self.shared: _SharedGradebook | None = None
+        self._uid_lock = None
         self.kernels = 0
 
     def _config(self) -> Config:
@@ -422,6 +425,7 @@ class Grader:
             self.jobs,
             self.kernels,
             self._without_submission(students),
+            self.zygote.plan if self.zygote is not None else None,
         )
         return report
 
@@ -482,7 +486,9 @@ class Grader:
             keep=tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
             secrets=tuple(self.course.secrets()),
         )
-        uids = isolamento.free_uids(1 + 4 * (self.jobs + 2) + 256) if os.geteuid() == 0 else []
+        uids: list[int] = []
+        if os.geteuid() == 0 and self.isolation:
+            uids, self._uid_lock = isolamento.reserve_uids(tempfile.gettempdir())
         self.zygote = pool.Zygote(base, self.course.private / "zigoto.log")
         await self.zygote.start(
             wanted, self.preload, protected, {**common, "HOME": str(home)}, uids[0] if uids else os.geteuid()
@@ -497,6 +503,9 @@ class Grader:
             await self.pool.close()
         if self.zygote is not None:
             await self.zygote.close()
+        if self._uid_lock is not None:
+            self._uid_lock.close()
+            self._uid_lock = None
 
     def _source_cells(self) -> tuple[list[str], list[str]]:
         """Sources of every code cell, and of the test and locked cells, from the gradebook."""

@@ -81,13 +81,17 @@ class Limits:
     output_kb: int = 1024  # output kept per cell by the grader (not an rlimit)
     notebook_seconds: int = 900  # wall time for a whole notebook
 
-    def apply(self) -> None:
+    def apply(self, own_uid: bool = True) -> None:
+        """Set the limits. RLIMIT_NPROC counts every process of the uid, so it is set only when the kernel
+        has a uid of its own (with the instructor's uid it would count their other programs too)."""
+
         def set_limit(kind: int, soft: int, hard: int | None = None) -> None:
             resource.setrlimit(kind, (soft, soft if hard is None else hard))
 
         set_limit(resource.RLIMIT_CPU, self.cpu_seconds, self.cpu_seconds + 5)
         set_limit(resource.RLIMIT_AS, self.memory_mb * 1024 * 1024)
-        set_limit(resource.RLIMIT_NPROC, self.processes)
+        if own_uid:
+            set_limit(resource.RLIMIT_NPROC, self.processes)
         set_limit(resource.RLIMIT_FSIZE, self.file_mb * 1024 * 1024)
         set_limit(resource.RLIMIT_NOFILE, self.open_files)
         set_limit(resource.RLIMIT_CORE, 0)
@@ -246,7 +250,7 @@ def apply(plan: Plan, uid: int | None, writable: list[str]) -> None:
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    plan.limits.apply()
+    plan.limits.apply(own_uid=plan.uid and uid is not None)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
 
 
@@ -374,10 +378,10 @@ def probe(wanted: Plan, uid: int, folder: str) -> Plan:
 # uids
 
 
-def free_uids(count: int) -> list[int]:
-    """`count` uids from UID_RANGE that no account and no running process uses."""
-    import pwd
+BLOCK = 512  # uids reserved by one run; two runs at the same time never share a uid
 
+
+def _busy_uids() -> set[int]:
     busy = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -385,19 +389,39 @@ def free_uids(count: int) -> list[int]:
                 busy.add(os.stat(f"/proc/{entry}").st_uid)
             except OSError:
                 pass
-    uids = []
-    for uid in range(*UID_RANGE):
-        if uid in busy:
-            continue
+    return busy
+
+
+def reserve_uids(lock_folder: str) -> tuple[list[int], object]:
+    """A block of uids from UID_RANGE for this run, held with an flock until the returned handle is closed.
+
+    The uids have no account; processes still running with them are leftovers of a run that was killed
+    (the lock proves no other run owns the block) and are killed first.
+    """
+    import fcntl
+    import pwd
+
+    for number in range((UID_RANGE[1] - UID_RANGE[0]) // BLOCK):
+        handle = open(os.path.join(lock_folder, f"automatiza-corretor-uids-{number}.lock"), "a")  # noqa: SIM115
         try:
-            pwd.getpwuid(uid)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
             continue
-        except KeyError:
-            pass
-        uids.append(uid)
-        if len(uids) == count:
-            break
-    return uids
+        first = UID_RANGE[0] + number * BLOCK
+        busy = _busy_uids()
+        uids = []
+        for uid in range(first, first + BLOCK):
+            try:
+                pwd.getpwuid(uid)
+                continue
+            except KeyError:
+                pass
+            if uid in busy:
+                kill_uid(uid)
+            uids.append(uid)
+        return uids, handle
+    raise RuntimeError("todos os blocos de usuários do corretor estão em uso por outras correções")
 
 
 def kill_uid(uid: int) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
@@ -81,6 +82,8 @@ class Zygote:
         self._exits: dict[int, asyncio.Future] = {}
         self._ready: asyncio.Future | None = None
         self._reader: asyncio.Task | None = None
+        self.logs: dict[int, str] = {}  # pid -> tail of the kernel's own log, sent when it exits
+        self.context = zmq.asyncio.Context()  # one ZMQ context (and IO thread) for every kernel client
 
     async def start(
         self,
@@ -141,6 +144,7 @@ class Zygote:
                 if future is not None and not future.done():
                     future.set_result(event["pid"])
             elif op == "saiu":
+                self.logs[event["pid"]] = event.get("log", "")
                 future = self._exit_future(event["pid"])
                 if not future.done():
                     future.set_result(event["codigo"])
@@ -195,12 +199,18 @@ class Zygote:
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._reader, timeout=5)
+        self.context.destroy(linger=0)
 
 
 class SandboxClient(AsyncKernelClient):
     """A kernel client whose liveness comes from the zygote's exit reports and that refuses huge messages."""
 
     sandbox: SandboxKernel | None = None
+    info: dict | None = None
+
+    def _handle_kernel_info_reply(self, msg: dict) -> None:
+        super()._handle_kernel_info_reply(msg)
+        self.info = msg["content"]  # kept for nbclient's language_info: no second round trip
 
     async def _async_is_alive(self) -> bool:
         return self.sandbox is not None and self.sandbox.alive
@@ -253,19 +263,17 @@ class SandboxKernel:
             self.client_.stop_channels()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        await self.zygote.wait_exit(self.pid, timeout=10)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if await self.zygote.wait_exit(self.pid, timeout=10) is None:
+            shutil.rmtree(self.folder, ignore_errors=True)  # normally the zygote removes it
 
     async def cleanup_resources(self, restart: bool = False) -> None:
         return None
 
     def exit_reason(self) -> str:
         reason = describe_exit(self.zygote.exit_code(self.pid))
-        log = self.folder / "kernel.log"
-        with contextlib.suppress(OSError):
-            text = log.read_text(errors="replace")
-            if "MemoryError" in text or "Cannot allocate memory" in text:
-                reason += "; memória esgotada"
+        text = self.zygote.logs.get(self.pid, "")
+        if "MemoryError" in text or "Cannot allocate memory" in text:
+            reason += "; memória esgotada"
         return reason
 
     def provide(self, files: Path | None) -> None:
@@ -378,7 +386,7 @@ class KernelPool:
             chave=key.hex(),
             log=str(folder / "kernel.log"),
         )
-        client = SandboxClient(connection_file=str(connection))
+        client = SandboxClient(connection_file=str(connection), context=self.zygote.context)
         client.load_connection_file()
         kernel = SandboxKernel(self.zygote, pid, uid, folder, key, client, begin)
         client.sandbox = kernel
@@ -397,14 +405,14 @@ class KernelPool:
             )
             if reply["content"].get("status") != "ok":
                 raise RuntimeError(f"o kernel não preparou o guarda: {reply['content']}")
-            info = await client.kernel_info(reply=True, timeout=self.startup_timeout)
-            kernel.info = info["content"]
+            kernel.info = client.info
         except BaseException:
             reason = kernel.exit_reason() if not kernel.alive else "não respondeu"
-            log = ""
+            log = self.zygote.logs.get(pid, "")
             with contextlib.suppress(OSError):
-                log = (folder / "kernel.log").read_text(errors="replace")[-2000:]
+                log = log or (folder / "kernel.log").read_text(errors="replace")[-2000:]
             await kernel.shutdown_kernel()
+            log = log or self.zygote.logs.get(pid, "")
             raise RuntimeError(f"um kernel não iniciou ({reason}).\n{log}") from None
         self.started += 1
         self.startup_seconds.append(time.monotonic() - begin)
@@ -426,8 +434,28 @@ class KernelPool:
                 await task
 
 
+PREFIX = "automatiza-corretor-"
+
+
+def remove_stale(parent: str | None = None) -> None:
+    """Delete scratch folders left by runs that were killed (their grader process no longer exists)."""
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            pid = int((folder / "corretor.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def make_base(parent: str | None = None) -> Path:
     """The run's scratch folder: traversable (0711) so each uid reaches its kernel folder; not listable."""
-    base = Path(tempfile.mkdtemp(prefix="automatiza-corretor-", dir=parent))
+    remove_stale(parent)
+    base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
     base.chmod(0o711)
+    (base / "corretor.pid").write_text(str(os.getpid()))
     return base

@@ -14,10 +14,12 @@ Commands: {"op": "iniciar", "id", "uid", "pasta", "trabalho", "conexao", "env", 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import traceback
@@ -47,6 +49,15 @@ KERNEL_MODULES = (
     "IPython.core.profiledir",
     "IPython.core.application",
     "IPython.core.ultratb",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "sqlite3",
+    "pdb",
+    "faulthandler",
+    "tornado.platform.asyncio",
     "comm",
     "debugpy",
     "automatiza.checagem",
@@ -137,13 +148,15 @@ def main() -> None:
     plan = isolamento.Plan.from_json(config["plano"])
     plan = isolamento.probe(plan, config["sonda_uid"], config["sonda_pasta"])
     isolamento.prctl(isolamento.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with the grader
+    gc.collect()
+    gc.freeze()  # the preloaded objects stay out of the kernels' collections: fewer copy-on-write pages
     if os.getppid() == 1:
         os._exit(1)
     read_wake, write_wake = os.pipe()
     os.set_blocking(write_wake, False)
     signal.set_wakeup_fd(write_wake)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: dict[int, int | None] = {}
+    children: dict[int, tuple[int | None, str | None]] = {}
     channel.send(
         op="pronto",
         plano=plan.to_json(),
@@ -161,12 +174,22 @@ def main() -> None:
                 return
             if pid == 0:
                 return
-            uid = children.pop(pid, None)
+            uid, folder = children.pop(pid, (None, None))
             if uid is not None and plan.uid:
                 isolamento.kill_uid(uid)
                 if not plan.mounts:
                     isolamento.remove_files_of(uid)
-            channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status))
+            tail = ""
+            if folder:  # the kernel's folder goes with it (its log tail travels in the event)
+                try:
+                    with open(os.path.join(folder, "kernel.log"), "rb") as fh:
+                        fh.seek(0, os.SEEK_END)
+                        fh.seek(max(0, fh.tell() - 3000))
+                        tail = fh.read().decode(errors="replace")
+                except OSError:
+                    pass
+                shutil.rmtree(folder, ignore_errors=True)
+            channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status), log=tail)
 
     running = True
     while running:
@@ -193,20 +216,22 @@ def main() -> None:
                 pid = os.fork()
                 if pid == 0:
                     kernel_child(command, plan, zygote_cwd)
-                children[pid] = command.get("uid")
+                children[pid] = (command.get("uid"), command.get("pasta"))
                 channel.send(op="iniciado", id=command["id"], pid=pid)
     for pid in list(children):
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    for pid, uid in list(children.items()):
+    for pid, (uid, folder) in list(children.items()):
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
         if uid is not None and plan.uid:
             isolamento.kill_uid(uid)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
