@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import glob
 import json
 import logging
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -294,6 +296,8 @@ class Grader:
         self.cells: dict[str, dict[str, tuple[str, bool, bool]]] = {}
         self.shared: _SharedGradebook | None = None
         self._uid_lock = None
+        self._sources: tuple[list[str], list[str]] = ([], [])
+        self.executor: ThreadPoolExecutor | None = None
         self.kernels = 0
 
     def _config(self) -> Config:
@@ -366,27 +370,40 @@ class Grader:
         handler = logging.FileHandler(self.course.private / "corretor.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.log.addHandler(handler)
-        with Gradebook(self.course.db_url):  # what each nbgrader preprocessor does: ensures 'default_course'
-            pass
-        gradebook = self.course.gradebook()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banco-de-notas")
+
+        def open_gradebook() -> Gradebook:
+            with Gradebook(self.course.db_url):  # what every nbgrader preprocessor does: 'default_course'
+                pass
+            return self.course.gradebook()
+
+        gradebook = await self._db(open_gradebook)
         self.shared = _SharedGradebook(gradebook)
         try:
             with _fast_nbgrader(self.shared):
                 return await self._run(begin, handler)
         finally:
             self.shared = None
-            gradebook.close()
+            await self._db(gradebook.close)
+            self.executor.shutdown(wait=True)
             self.log.removeHandler(handler)
             handler.close()
 
+    async def _db(self, function, *args):
+        """Run `function` in the gradebook's own thread: every gradebook read and write happens there, one
+        at a time (single writer), while the event loop keeps the kernels busy."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(function, *args)
+        )
+
     async def _run(self, begin: float, handler: logging.Handler) -> Report:
         students = self.submissions()
-        self._source_cells()
+        await self._db(self._source_cells)
         results: list[Result] = []
         todo = []
         for student in students:
-            if self.already_graded(student):
-                score, max_score, manual = self._scores(student)
+            if await self._db(self.already_graded, student):
+                score, max_score, manual = await self._db(self._scores, student)
                 results.append(
                     Result(student, SKIPPED, score, max_score, ["já corrigida"], needs_manual=manual)
                 )
@@ -424,7 +441,7 @@ class Grader:
             warnings,
             self.jobs,
             self.kernels,
-            self._without_submission(students),
+            await self._db(self._without_submission, students),
             self.zygote.plan if self.zygote is not None else None,
         )
         return report
@@ -460,7 +477,7 @@ class Grader:
             bar.close()
 
     async def _start_pool(self, base: Path) -> None:
-        sources, tests = self._source_cells()
+        sources, tests = self._sources
         self.bindings, protected = execucao.test_bindings(tests)
         self.preload = execucao.imported_modules(sources)
         home = base / "casa-modelo"
@@ -525,6 +542,7 @@ class Grader:
                     every.append(cell.source)
                     if (cell.name in graded or cell.locked) and cell.name not in solutions:
                         tests.append(cell.source)
+        self._sources = (every, tests)
         return every, tests
 
     # ---- one submission ---------------------------------------------------------------------------------
@@ -626,7 +644,7 @@ class Grader:
         begin = time.monotonic()
         result = Result(student, OK)
         try:
-            stage = self._stage(student)
+            stage = await self._db(self._stage, student)
             submitted = self.course.submitted(student, self.assignment)
             executed: dict[str, tuple[nbformat.NotebookNode, dict]] = {}
             zero: list[str] = []
@@ -642,7 +660,7 @@ class Grader:
                     zero.append(notebook)
                     continue
                 try:
-                    nb = self._sanitize(path, student, notebook, result.notes)
+                    nb = await self._db(self._sanitize, path, student, notebook, result.notes)
                 except SubmissionProblem as exc:
                     result.notes.append(str(exc))
                     zero.append(notebook)
@@ -669,8 +687,8 @@ class Grader:
                 executed[notebook] = (nb, resources)
             if extra and not zero:
                 result.notes.append(f"notebook(s) desconhecido(s) ignorado(s): {', '.join(extra)}")
-            self._save(student, stage, executed, zero)
-            result.score, result.max_score, result.needs_manual = self._scores(student)
+            await self._db(self._save, student, stage, executed, zero)
+            result.score, result.max_score, result.needs_manual = await self._db(self._scores, student)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the cohort
             self.log.exception("erro ao corrigir %s", student)
             result.status = ERROR

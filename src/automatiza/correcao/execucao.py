@@ -66,6 +66,8 @@ class SandboxedExecute(Execute):
         self._deadline: float | None = None
         self._cell_bytes: dict[int, int] = {}
         self._cut: set[tuple[int, str]] = set()
+        self._armed: tuple[int, int, str, bytes] | None = None
+        self._guarded: dict[int, list[str]] = {}  # test cell index -> items restored by a folded guard
 
     # ---- nbclient hooks ---------------------------------------------------------------------------------
 
@@ -110,23 +112,57 @@ class SandboxedExecute(Execute):
 
     # ---- the guard --------------------------------------------------------------------------------------
 
-    async def guard(self, kernel: SandboxKernel) -> tuple[bool, list[str]]:
-        """Run `guarda.restaurar` silently; (trusted, restored items)."""
-        nonce = secrets.token_hex(16)
-        expression = (
+    def _guard_expression(self, nonce: str) -> str:
+        return (
             "__import__('automatiza.correcao.guarda', fromlist=['_'])"
             f".restaurar({nonce!r}, {[list(b) for b in self.bindings]!r})"
         )
-        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"g": expression})
-        reply = await self.async_wait_for_reply(msg_id)
+
+    @staticmethod
+    def _guard_result(reply: dict | None, key: bytes, nonce: str) -> tuple[bool, list[str]]:
         try:
-            result = reply["content"]["user_expressions"]["g"]
+            result = reply["content"]["user_expressions"]["g"]  # type: ignore[index]
             data = json.loads(ast.literal_eval(result["data"]["text/plain"]))
             restored = list(data["restaurado"])
-            trusted = data["token"] == guarda.token_esperado(kernel.key, nonce, restored)
-            return trusted, restored
+            return data["token"] == guarda.token_esperado(key, nonce, restored), restored
         except (KeyError, TypeError, ValueError, SyntaxError):
             return False, []
+
+    async def guard(self, kernel: SandboxKernel) -> tuple[bool, list[str]]:
+        """Run `guarda.restaurar` silently; (trusted, restored items)."""
+        nonce = secrets.token_hex(16)
+        msg_id = self.kc.execute(
+            "", silent=True, store_history=False, user_expressions={"g": self._guard_expression(nonce)}
+        )
+        reply = await self.async_wait_for_reply(msg_id)
+        return self._guard_result(reply, kernel.key, nonce)
+
+    def on_cell_executed(self, **kwargs):
+        """nbgrader's hook, plus: collect the guard that ran at the end of this cell (see `_arm_guard`)."""
+        super().on_cell_executed(**kwargs)
+        if self._armed is not None and self._armed[0] == kwargs.get("cell_index"):
+            _, test_index, nonce, key = self._armed
+            self._armed = None
+            trusted, restored = self._guard_result(kwargs.get("execute_reply"), key, nonce)
+            if trusted:  # otherwise the test cell runs the guard on its own
+                self._guarded[test_index] = restored
+
+    def _arm_guard(self, kernel: SandboxKernel, index: int) -> None:
+        """If the next code cell is a test cell, evaluate the guard after this cell, in the same request
+        (`user_expressions` run after the cell's code, right before its reply): one round trip less."""
+        following = next(
+            (
+                j
+                for j in range(index + 1, len(self.nb.cells))
+                if self.nb.cells[j].cell_type == "code" and self.nb.cells[j].source.strip()
+            ),
+            None,
+        )
+        if following is None or not is_test_cell(self.nb.cells[following]):
+            return
+        nonce = secrets.token_hex(16)
+        self._armed = (index, following, nonce, kernel.key)
+        self.kc.pending_expressions = {"g": self._guard_expression(nonce)}
 
     # ---- running a notebook -----------------------------------------------------------------------------
 
@@ -154,6 +190,7 @@ class SandboxedExecute(Execute):
         self._check_assign_resources(resources)
         self._deadline = begin + wall_seconds
         self._cell_bytes, self._cut = {}, set()
+        self._armed, self._guarded = None, {}
         kernel = await self._start(acquire, outcome)
         bad: set[int] = set()  # cells that cost a kernel: never replayed
         try:
@@ -184,7 +221,10 @@ class SandboxedExecute(Execute):
                     continue
                 try:
                     if is_test_cell(cell):
-                        trusted, restored = await self.guard(kernel)
+                        if index in self._guarded:
+                            trusted, restored = True, self._guarded.pop(index)
+                        else:
+                            trusted, restored = await self.guard(kernel)
                         outcome.restored += restored
                         if not trusted:
                             cell.outputs = [
@@ -198,7 +238,12 @@ class SandboxedExecute(Execute):
                             label = cell_label(cell, index)
                             outcome.events.append(f"ambiente de correção alterado antes do teste {label}")
                             continue
-                    await self.async_execute_cell(cell, index, store_history=True)
+                    self._arm_guard(kernel, index)
+                    try:
+                        await self.async_execute_cell(cell, index, store_history=True)
+                    finally:
+                        self.kc.pending_expressions = None
+                        self._armed = None
                     label = cell_label(cell, index)
                     if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
                         outcome.events.append(f"a célula {label} passou do tempo limite e foi interrompida")
@@ -248,6 +293,7 @@ class SandboxedExecute(Execute):
             outcome.events.append("o kernel parou vezes demais; as células seguintes não foram executadas")
             return None
         kernel = await self._start(acquire, outcome)
+        self._guarded.clear()
         for index in range(failed):
             cell = self.nb.cells[index]
             if cell.cell_type != "code" or not cell.source.strip() or index in bad:

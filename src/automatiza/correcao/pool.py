@@ -207,6 +207,16 @@ class SandboxClient(AsyncKernelClient):
 
     sandbox: SandboxKernel | None = None
     info: dict | None = None
+    pending_expressions: dict | None = None  # added to the next non-silent execute request (the guard)
+
+    def execute(self, code: str, silent: bool = False, *args: object, **kwargs: object):  # type: ignore[override]
+        if self.pending_expressions and not silent:
+            kwargs["user_expressions"] = {
+                **(kwargs.get("user_expressions") or {}),
+                **self.pending_expressions,
+            }
+            self.pending_expressions = None
+        return super().execute(code, silent, *args, **kwargs)
 
     def _handle_kernel_info_reply(self, msg: dict) -> None:
         super()._handle_kernel_info_reply(msg)
