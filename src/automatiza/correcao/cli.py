@@ -70,6 +70,18 @@ def _turma(args: argparse.Namespace, project) -> int:
 
 
 def _corrigir(args: argparse.Namespace, project=None) -> int:
+    from automatiza.correcao import pool
+
+    # the zygote starts importing the kernel's Python now, while this process imports nbgrader
+    zygote = pool.Zygote.launch(pool.make_base()) if args.turma.is_dir() else None
+    try:
+        return _grade(args, zygote)
+    finally:
+        if zygote is not None:
+            zygote.discard()
+
+
+def _grade(args: argparse.Namespace, zygote) -> int:
     from automatiza.correcao import corretor, curso, isolamento
 
     try:
@@ -84,6 +96,7 @@ def _corrigir(args: argparse.Namespace, project=None) -> int:
             force=args.forcar,
             students=args.aluno,
             limits=limits,
+            zygote=zygote,
         )
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)

@@ -266,7 +266,10 @@ class Grader:
         progress: bool = True,
         isolation: bool = True,
         scratch: str | None = None,
+        zygote: pool.Zygote | None = None,
     ) -> None:
+        """`zygote`: one already launched with `pool.Zygote.launch` (the CLI starts it before importing
+        nbgrader, so both start-ups overlap); by default one is launched when there is work."""
         self.course = course
         self.assignment = assignment
         self.jobs = max(1, jobs)
@@ -289,7 +292,7 @@ class Grader:
                 if not (isinstance(p, type) and issubclass(p, Execute))
             ]
         )
-        self.zygote: pool.Zygote | None = None
+        self.zygote: pool.Zygote | None = zygote
         self.pool: pool.KernelPool | None = None
         self.bindings: list[tuple[str, str, str | None]] = []
         self.preload: list[str] = []
@@ -399,40 +402,42 @@ class Grader:
     async def _run(self, begin: float, handler: logging.Handler) -> Report:
         students = self.submissions()
         await self._db(self._source_cells)
+        starting = asyncio.create_task(self._start_pool()) if students else None  # overlaps the checks
         results: list[Result] = []
         todo = []
-        for student in students:
-            if await self._db(self.already_graded, student):
-                score, max_score, manual = await self._db(self._scores, student)
-                results.append(
-                    Result(student, SKIPPED, score, max_score, ["já corrigida"], needs_manual=manual)
-                )
-            else:
-                todo.append(student)
-        missing = [s for s in (self.only or []) if s not in students]
-        for student in missing:
-            results.append(
-                Result(
-                    student,
-                    ERROR,
-                    notes=[f"não há entrega em {self.course.submitted(student, self.assignment)}"],
-                )
-            )
-        level, warnings = "nenhum código executado", []
-        base = None
         try:
-            if todo:
-                base = pool.make_base(self.scratch)
-                await self._start_pool(base)
+            for student in students:
+                if await self._db(self.already_graded, student):
+                    score, max_score, manual = await self._db(self._scores, student)
+                    results.append(
+                        Result(student, SKIPPED, score, max_score, ["já corrigida"], needs_manual=manual)
+                    )
+                else:
+                    todo.append(student)
+            for student in [s for s in (self.only or []) if s not in students]:
+                note = f"não há entrega em {self.course.submitted(student, self.assignment)}"
+                results.append(Result(student, ERROR, notes=[note]))
+            level, warnings = "nenhum código executado", []
+            if todo and starting is not None:
+                await starting
+                assert self.pool is not None
+                self.pool.fill()
                 assert self.zygote is not None and self.zygote.plan is not None
                 level, warnings = self.zygote.level, list(self.zygote.plan.warnings)
                 if self.zygote.preload_failures:
                     self.log.info("módulos não pré-carregados: %s", self.zygote.preload_failures)
+                if not self.zygote.plan.uid and os.geteuid() == 0:
+                    print(
+                        "AVISO: o código dos alunos vai rodar como root (" + self.zygote.level + ")",
+                        file=sys.stderr,
+                    )
                 results += await self._grade_all(todo)
         finally:
+            if starting is not None and not starting.done():
+                starting.cancel()
+                with contextlib.suppress(BaseException):
+                    await starting
             await self._stop_pool()
-            if base is not None:
-                shutil.rmtree(base, ignore_errors=True)
         report = Report(
             self.assignment,
             results,
@@ -476,25 +481,10 @@ class Grader:
         finally:
             bar.close()
 
-    async def _start_pool(self, base: Path) -> None:
+    async def _start_pool(self) -> None:
         sources, tests = self._sources
         self.bindings, protected = execucao.test_bindings(tests)
         self.preload = execucao.imported_modules(sources)
-        home = base / "casa-modelo"
-        home.mkdir(mode=0o755)
-        python_bin = os.path.dirname(sys.executable)
-        common = {
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        }
-        for name in ("LC_ALL", "TZ"):
-            if name in os.environ:
-                common[name] = os.environ[name]
         wanted = isolamento.Plan(
             uid=self.isolation,
             mounts=self.isolation,
@@ -506,13 +496,11 @@ class Grader:
         uids: list[int] = []
         if os.geteuid() == 0 and self.isolation:
             uids, self._uid_lock = isolamento.reserve_uids(tempfile.gettempdir())
-        self.zygote = pool.Zygote(base, self.course.private / "zigoto.log")
-        await self.zygote.start(
-            wanted, self.preload, protected, {**common, "HOME": str(home)}, uids[0] if uids else os.geteuid()
-        )
-        kernel_env = {**common, "NBGRADER_EXECUTION": "autograde"}
+        if self.zygote is None:
+            self.zygote = pool.Zygote.launch(pool.make_base(self.scratch))
+        await self.zygote.start(wanted, self.preload, protected, uids[0] if uids else os.geteuid())
+        kernel_env = {**pool.common_env(), "NBGRADER_EXECUTION": "autograde"}
         self.pool = pool.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
-        self.pool.fill()
 
     async def _stop_pool(self) -> None:
         if self.pool is not None:
@@ -523,6 +511,10 @@ class Grader:
         if self._uid_lock is not None:
             self._uid_lock.close()
             self._uid_lock = None
+        if self.zygote is not None:
+            with contextlib.suppress(OSError):  # keep the zygote's log next to the grader's
+                shutil.copyfile(self.zygote.log_path, self.course.private / "zigoto.log")
+            shutil.rmtree(self.zygote.base, ignore_errors=True)
 
     def _source_cells(self) -> tuple[list[str], list[str]]:
         """Sources of every code cell, and of the test and locked cells, from the gradebook."""

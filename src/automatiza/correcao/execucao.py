@@ -5,8 +5,9 @@ errors allowed, the `CellTimeoutError` output), and the same cell-by-cell execut
 outputs, and therefore the points, are the ones nbgrader would record. What changes:
 
 - the kernel comes from the pool (already started, isolated) instead of being started here;
-- before every autograded test cell the guard (`guarda.restaurar`) runs silently, and a guard that does not
-  answer correctly makes that test cell fail instead of trusting it;
+- before every autograded test cell the guard (`guarda.restaurar`) runs, as a `user_expression` of the
+  previous cell's request when it can (no extra round trip) or on its own; a guard that does not answer
+  correctly makes that test cell fail instead of trusting it;
 - output kept per cell is capped while it arrives (a `print` in a loop cannot fill the grader's memory);
 - a kernel that dies, or does not come back after a timeout, costs that cell: the cell gets an error output
   saying what happened, a new kernel replays the cells before it and the notebook goes on;
@@ -230,9 +231,8 @@ class SandboxedExecute(Execute):
                             cell.outputs = [
                                 error_output(
                                     "AmbienteAlterado",
-                                    "o código do notebook alterou o ambiente de correção e esta célula de "
-                                    "teste "
-                                    "não pôde ser conferida",
+                                    "o código do notebook alterou o ambiente de correção e esta célula "
+                                    "de teste não pôde ser conferida",
                                 )
                             ]
                             label = cell_label(cell, index)

@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -68,12 +69,16 @@ class ZygoteError(RuntimeError):
 
 
 class Zygote:
-    """The grader's side of `zigoto.py`: start it, ask it for kernels, hear when they exit."""
+    """The grader's side of `zigoto.py`: start it, ask it for kernels, hear when they exit.
 
-    def __init__(self, base: Path, log: Path) -> None:
+    `launch()` starts the process at once (it begins importing the kernel's Python while the grader is still
+    importing nbgrader); `start()` later sends the assignment's modules and the isolation plan.
+    """
+
+    def __init__(self, base: Path, process: subprocess.Popen) -> None:
         self.base = base
-        self.log_path = log
-        self.process: asyncio.subprocess.Process | None = None
+        self.log_path = base / "zigoto.log"
+        self.process = process
         self.plan: isolamento.Plan | None = None
         self.level = ""
         self.preload_failures: list[str] = []
@@ -82,37 +87,40 @@ class Zygote:
         self._exits: dict[int, asyncio.Future] = {}
         self._ready: asyncio.Future | None = None
         self._reader: asyncio.Task | None = None
+        self._transport: asyncio.BaseTransport | None = None
         self.logs: dict[int, str] = {}  # pid -> tail of the kernel's own log, sent when it exits
-        self.context = zmq.asyncio.Context()  # one ZMQ context (and IO thread) for every kernel client
+        self.context: zmq.asyncio.Context | None = None  # one ZMQ context (one IO thread) for all clients
+
+    @classmethod
+    def launch(cls, base: Path) -> Zygote:
+        home = base / "casa-modelo"
+        home.mkdir(mode=0o755, exist_ok=True)
+        with open(base / "zigoto.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "automatiza.correcao.zigoto"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd="/",
+                env={**common_env(), "HOME": str(home)},
+            )
+        return cls(base, process)
 
     async def start(
-        self,
-        plan: isolamento.Plan,
-        preload: list[str],
-        protected: list[str],
-        env: dict[str, str],
-        probe_uid: int,
+        self, plan: isolamento.Plan, preload: list[str], protected: list[str], probe_uid: int
     ) -> None:
         probe_dir = self.base / "sonda"
         probe_dir.mkdir(mode=0o700)
         if plan.uid and os.geteuid() == 0:
             os.chown(probe_dir, probe_uid, probe_uid)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the zygote runs
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "automatiza.correcao.zigoto",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log,
-            cwd="/",
-            env=env,
-            limit=1024 * 1024,
-        )
-        log.close()
         loop = asyncio.get_running_loop()
+        self.context = zmq.asyncio.Context()
+        reader = asyncio.StreamReader(limit=1024 * 1024)
+        self._transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), self.process.stdout
+        )
         self._ready = loop.create_future()
-        self._reader = asyncio.create_task(self._read())
+        self._reader = asyncio.create_task(self._read(reader))
         self._send(
             {
                 "preload": preload,
@@ -129,12 +137,12 @@ class Zygote:
         shutil.rmtree(probe_dir, ignore_errors=True)
 
     def _send(self, message: dict) -> None:
-        assert self.process is not None and self.process.stdin is not None
+        assert self.process.stdin is not None
         self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
 
-    async def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        while line := await self.process.stdout.readline():
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
             event = json.loads(line)
             op = event.get("op")
             if op == "pronto" and self._ready is not None and not self._ready.done():
@@ -186,20 +194,47 @@ class Zygote:
         return None
 
     async def close(self) -> None:
-        if self.process is None:
-            return
         with contextlib.suppress(Exception):
             self._send({"op": "sair"})
+        with contextlib.suppress(Exception):
             self.process.stdin.close()  # type: ignore[union-attr]
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(self.process.wait(), timeout=10)
+            await asyncio.wait_for(loop.run_in_executor(None, self.process.wait), timeout=10)
         except TimeoutError:
             self.process.kill()
-            await self.process.wait()
+            await loop.run_in_executor(None, self.process.wait)
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._reader, timeout=5)
-        self.context.destroy(linger=0)
+        if self._transport is not None:
+            self._transport.close()
+        if self.context is not None:
+            self.context.destroy(linger=0)
+
+    def discard(self) -> None:
+        """Stop a zygote that was launched but never used (synchronous, for error paths)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def common_env() -> dict[str, str]:
+    """Environment of the zygote and of the kernels: nothing of the instructor's but the basics."""
+    env = {
+        "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
+    for name in ("LC_ALL", "TZ"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 class SandboxClient(AsyncKernelClient):
