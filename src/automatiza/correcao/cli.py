@@ -97,6 +97,7 @@ def _grade(args: argparse.Namespace, zygote) -> int:
             students=args.aluno,
             limits=limits,
             zygote=zygote,
+            full_tracebacks=args.tracebacks_completos,
         )
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
@@ -233,6 +234,12 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         default=3072,
         metavar="MB",
         help="memória máxima de cada kernel (padrão: 3072)",
+    )
+    p.add_argument(
+        "--tracebacks-completos",
+        action="store_true",
+        help="grava em autograded/ os tracebacks completos do IPython, como o nbgrader (mais lento; "
+        "as notas são as mesmas)",
     )
 
     p = command(

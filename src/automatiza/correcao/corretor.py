@@ -267,9 +267,12 @@ class Grader:
         isolation: bool = True,
         scratch: str | None = None,
         zygote: pool.Zygote | None = None,
+        full_tracebacks: bool = False,
     ) -> None:
         """`zygote`: one already launched with `pool.Zygote.launch` (the CLI starts it before importing
-        nbgrader, so both start-ups overlap); by default one is launched when there is work."""
+        nbgrader, so both start-ups overlap); by default one is launched when there is work.
+        `full_tracebacks`: IPython's default tracebacks (with highlighted context) in autograded/, as
+        nbgrader writes them; by default the plain ones, much cheaper to produce (same points)."""
         self.course = course
         self.assignment = assignment
         self.jobs = max(1, jobs)
@@ -293,6 +296,7 @@ class Grader:
             ]
         )
         self.zygote: pool.Zygote | None = zygote
+        self.xmode = "Context" if full_tracebacks else "Plain"
         self.pool: pool.KernelPool | None = None
         self.bindings: list[tuple[str, str, str | None]] = []
         self.preload: list[str] = []
@@ -301,6 +305,7 @@ class Grader:
         self._uid_lock = None
         self._sources: tuple[list[str], list[str]] = ([], [])
         self.executor: ThreadPoolExecutor | None = None
+        self._running: asyncio.Semaphore | None = None
         self.kernels = 0
 
     def _config(self) -> Config:
@@ -459,7 +464,10 @@ class Grader:
         return []
 
     async def _grade_all(self, todo: list[str]) -> list[Result]:
-        semaphore = asyncio.Semaphore(self.jobs)
+        # `jobs` notebooks execute at the same time; around them, up to `jobs` more submissions are being
+        # prepared (copied, sanitized) or saved in the gradebook's thread, so the kernels never wait for that
+        semaphore = asyncio.Semaphore(2 * self.jobs)
+        self._running = asyncio.Semaphore(self.jobs)
         bar = tqdm(
             total=len(todo),
             desc=f"Corrigindo {self.assignment}",
@@ -498,7 +506,9 @@ class Grader:
             uids, self._uid_lock = isolamento.reserve_uids(tempfile.gettempdir())
         if self.zygote is None:
             self.zygote = pool.Zygote.launch(pool.make_base(self.scratch))
-        await self.zygote.start(wanted, self.preload, protected, uids[0] if uids else os.geteuid())
+        await self.zygote.start(
+            wanted, self.preload, protected, uids[0] if uids else os.geteuid(), xmode=self.xmode
+        )
         kernel_env = {**pool.common_env(), "NBGRADER_EXECUTION": "autograde"}
         self.pool = pool.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
 
@@ -668,9 +678,11 @@ class Grader:
                     kernel.provide(stage)
                     return kernel
 
-                nb, outcome = await executor.run(
-                    nb, resources, acquire, self.limits.notebook_seconds, self._release
-                )
+                assert self._running is not None
+                async with self._running:
+                    nb, outcome = await executor.run(
+                        nb, resources, acquire, self.limits.notebook_seconds, self._release
+                    )
                 result.notes += outcome.events
                 if outcome.restored:
                     shown = ", ".join(sorted(set(outcome.restored))[:6])

@@ -96,7 +96,7 @@ class Channel:
         return [json.loads(line) for line in complete if line.strip()]
 
 
-def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str) -> None:
+def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: str) -> None:
     """In the forked child: close everything, enter the sandbox, start the kernel. Never returns."""
     code = 1
     try:
@@ -121,7 +121,15 @@ def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", command["conexao"], "--HistoryManager.hist_file=:memory:", "--quiet"])
+        app.initialize(
+            [
+                "-f",
+                command["conexao"],
+                "--HistoryManager.hist_file=:memory:",  # as nbgrader's Execute
+                "--quiet",
+                f"--InteractiveShell.xmode={xmode}",
+            ]
+        )
         guarda.instalar(app, bytes.fromhex(command["chave"]))
         app.start()
         code = 0
@@ -216,7 +224,7 @@ def main() -> None:
             if command["op"] == "iniciar":
                 pid = os.fork()
                 if pid == 0:
-                    kernel_child(command, plan, zygote_cwd)
+                    kernel_child(command, plan, zygote_cwd, config.get("xmode", "Plain"))
                 children[pid] = (command.get("uid"), command.get("pasta"))
                 channel.send(op="iniciado", id=command["id"], pid=pid)
     for pid in list(children):
