@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -156,16 +157,37 @@ def _strip_hidden(source: str) -> str:
     return "\n".join(kept)
 
 
+class _DeferredCommits:
+    """The gradebook session, with `commit()` turned into `flush()` while a submission is being saved, so a
+    submission's rows are committed once, together (nbgrader commits after every cell)."""
+
+    def __init__(self, session: object) -> None:
+        self._session = session
+        self.deferred = False
+
+    def commit(self) -> None:
+        if self.deferred:
+            self._session.flush()
+        else:
+            self._session.commit()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._session, name)
+
+
 class _SharedGradebook:
-    """One open gradebook for the whole run, lent to nbgrader's preprocessors instead of a new one each time.
+    """One open gradebook for the run, lent to nbgrader's preprocessors instead of a new one each time.
 
     nbgrader opens a new `Gradebook` (engine, schema check, compiled-query cache) in every preprocessor of
     every notebook; with one connection the queries are compiled once and there is a single writer. Closing
-    is a no-op until the run ends.
+    is a no-op until the run ends. The source cells (what `generate_assignment` stored) do not change during
+    a run, so the per-cell lookups of `OverwriteCells` are answered from memory after the first time.
     """
 
     def __init__(self, gradebook: Gradebook) -> None:
         self._gradebook = gradebook
+        self.db = _DeferredCommits(gradebook.db)
+        self._cells: dict[tuple, object] = {}
 
     def __call__(self, *args: object, **kwargs: object) -> _SharedGradebook:
         return self
@@ -179,6 +201,44 @@ class _SharedGradebook:
 
     def close(self) -> None:
         return None
+
+    def _cached(self, kind: str, fields: tuple[str, ...], *key: str) -> object:
+        if (kind, *key) not in self._cells:
+            try:
+                found = getattr(self._gradebook, kind)(*key)
+                self._cells[(kind, *key)] = types.SimpleNamespace(**{f: getattr(found, f) for f in fields})
+            except MissingEntry as exc:
+                self._cells[(kind, *key)] = exc
+        value = self._cells[(kind, *key)]
+        if isinstance(value, MissingEntry):
+            raise value
+        return value
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> object:
+        return self._cached(
+            "find_source_cell",
+            ("name", "cell_type", "locked", "checksum", "source"),
+            name,
+            notebook,
+            assignment,
+        )
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> object:
+        return self._cached("find_graded_cell", ("name", "max_score"), name, notebook, assignment)
+
+    @contextlib.contextmanager
+    def one_transaction(self):
+        """Everything nbgrader writes inside is committed once at the end, or not at all."""
+        self.db.deferred = True
+        try:
+            yield
+        except BaseException:
+            self._gradebook.db.rollback()
+            raise
+        else:
+            self._gradebook.db.commit()
+        finally:
+            self.db.deferred = False
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._gradebook, name)
@@ -707,9 +767,24 @@ class Grader:
         """Gradebook rows and the autograded folder of one submission, together (single writer)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use, harmless and noisy
-            self._save_rows(student, stage, executed, zero)
+            transaction = (
+                self.shared.one_transaction() if self.shared is not None else contextlib.nullcontext()
+            )
+            with transaction:  # committed before the folder moves: a folder in autograded/ means saved
+                outputs = self._save_rows(student, executed, zero)
+        for notebook, output in outputs.items():
+            (stage / f"{notebook}.ipynb").write_text(output, encoding="utf-8")
+        permissions = int(str(self.converter.permissions), 8)
+        for path in stage.rglob("*"):
+            if path.is_file():
+                path.chmod(permissions)
+        dest = self.course.autograded(student, self.assignment)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(stage, dest)
 
-    def _save_rows(self, student: str, stage: Path, executed: dict, zero: list[str]) -> None:
+    def _save_rows(self, student: str, executed: dict, zero: list[str]) -> dict[str, str]:
         submitted = self.course.submitted(student, self.assignment)
         with self._gradebook() as gb:
             if self.converter.create_student:
@@ -730,18 +805,10 @@ class Grader:
                     grade.auto_score = 0
                     grade.needs_manual_grade = False
                 gb.db.commit()
+        outputs = {}
         for notebook, (nb, resources) in executed.items():
-            output, _ = self.post.from_notebook_node(nb, resources=resources)
-            (stage / f"{notebook}.ipynb").write_text(output, encoding="utf-8")
-        permissions = int(str(self.converter.permissions), 8)
-        for path in stage.rglob("*"):
-            if path.is_file():
-                path.chmod(permissions)
-        dest = self.course.autograded(student, self.assignment)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(stage, dest)
+            outputs[notebook], _ = self.post.from_notebook_node(nb, resources=resources)
+        return outputs
 
     def _scores(self, student: str) -> tuple[float | None, float | None, bool]:
         with contextlib.suppress(Exception), self._gradebook() as gb:
