@@ -85,6 +85,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--tarefa", default="01-python-essencial")
     parser.add_argument("--manter", action="store_true", help="não apaga a pasta temporária")
+    parser.add_argument(
+        "--tracebacks-completos",
+        action="store_true",
+        help="passa --tracebacks-completos ao automatiza corrigir (saídas como as do nbgrader)",
+    )
     args = parser.parse_args()
     project = Project.at()
     put_python_tools_on_path()
@@ -124,6 +129,7 @@ def main() -> int:
                 str(automatiza_course),
                 "--jobs",
                 str(args.jobs),
+                *(["--tracebacks-completos"] if args.tracebacks_completos else []),
             ],
             automatiza_course,
             work / "automatiza.log",

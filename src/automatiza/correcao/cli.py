@@ -76,6 +76,13 @@ def _corrigir(args: argparse.Namespace, project=None) -> int:
     zygote = pool.Zygote.launch(pool.make_base()) if args.turma.is_dir() else None
     try:
         return _grade(args, zygote)
+    except KeyboardInterrupt:
+        print(
+            "\nCorreção interrompida: o que já foi corrigido está salvo no banco de notas e em autograded/; "
+            "rode o mesmo comando para continuar.",
+            file=sys.stderr,
+        )
+        raise
     finally:
         if zygote is not None:
             zygote.discard()
@@ -298,7 +305,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
     except KeyboardInterrupt:
-        print(
-            "\nInterrompido. O que já foi corrigido está salvo; rode de novo para continuar.", file=sys.stderr
-        )
+        print("\nInterrompido.", file=sys.stderr)
         return 130

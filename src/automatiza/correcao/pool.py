@@ -444,7 +444,7 @@ class KernelPool:
         kernel = SandboxKernel(self.zygote, pid, uid, folder, key, client, begin)
         client.sandbox = kernel
         try:
-            client.start_channels()
+            client.start_channels(hb=False)  # liveness comes from the zygote, not from heartbeats
             await client.wait_for_ready(timeout=self.startup_timeout)
             reply = await client.execute(
                 "",
