@@ -30,7 +30,17 @@ def nome_do_tipo(valor: Any) -> str:
     return _TYPE_NAMES.get(kind, f"um objeto do tipo {kind.__name__}")
 
 
+def _plain(value: Any) -> Any:
+    """NumPy scalars (what pandas sums return) as the Python number they stand for."""
+    return (
+        value.item()
+        if type(value).__module__ == "numpy" and hasattr(value, "item") and not hasattr(value, "__len__")
+        else value
+    )
+
+
 def _same(got: Any, expected: Any) -> bool:
+    got, expected = _plain(got), _plain(expected)
     if isinstance(expected, bool) or isinstance(got, bool):
         return type(got) is type(expected) and got == expected
     if isinstance(expected, float) and isinstance(got, int | float):
@@ -60,6 +70,7 @@ def diferenca(obtido: Any, esperado: Any, o_que: str, dica: str = "") -> str | N
     """Mensagem explicando por que `obtido` não é `esperado`; None quando estão iguais."""
     if _same(obtido, esperado):
         return None
+    obtido, esperado = _plain(obtido), _plain(esperado)
     if type(obtido) is not type(esperado) and not (
         isinstance(obtido, int | float) and isinstance(esperado, float) and not isinstance(obtido, bool)
     ):
@@ -113,7 +124,7 @@ def confira_funcao(
     print(f"✅ {o_que}: {total} caso(s) corretos.")
 
 
-def pratique(obtido: Any, esperado: Any, *, o_que: str, dica: str = "") -> bool:
+def pratique(obtido: Any, esperado: Any, *, o_que: str, dica: str = "") -> None:
     """Retorno imediato para a prática de uma lição: escreve o resultado, nunca interrompe o notebook.
 
     Use `None` (ou `...`) como valor inicial da resposta: enquanto ela não for preenchida, a função só lembra
@@ -121,7 +132,6 @@ def pratique(obtido: Any, esperado: Any, *, o_que: str, dica: str = "") -> bool:
     """
     if obtido is None or obtido is Ellipsis:
         print(f"✋ {o_que}: ainda sem resposta. Escreva a sua na célula acima e execute as duas de novo.")
-        return False
+        return
     message = diferenca(obtido, esperado, o_que, dica)
     print("❌ " + message if message else f"✅ {o_que}: correto!")
-    return message is None
