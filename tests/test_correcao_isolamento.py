@@ -283,3 +283,39 @@ def test_broken_empty_renamed_and_missing_notebooks(graded):
         assert results[student].score == 0
         assert results[student].status == "avisos"
         assert any(text in note for note in results[student].notes), results[student].notes
+
+
+def test_probe_falls_back_and_says_why(tmp_path, monkeypatch):
+    """Where the OS refuses namespaces (a container without CAP_SYS_ADMIN), the probe keeps what works and
+    the summary says what is missing."""
+    from automatiza.correcao import isolamento
+
+    def refuse(flags):
+        raise PermissionError(1, "unshare: Operation not permitted")
+
+    monkeypatch.setattr(isolamento, "unshare", refuse)
+    folder = tmp_path / "sonda"
+    folder.mkdir()
+    uid = os.geteuid()
+    if uid == 0:
+        uids, lock = isolamento.reserve_uids(str(tmp_path))
+        uid = uids[0]
+        os.chown(folder, uid, uid)
+    wanted = isolamento.Plan(keep=tuple(isolamento.python_paths()), secrets=(str(tmp_path / "segredo"),))
+    plan = isolamento.probe(wanted, uid, str(folder))
+    assert not plan.mounts and not plan.network
+    assert any("sem namespace de montagem" in w for w in plan.warnings)
+    assert any("sem namespace de rede" in w for w in plan.warnings)
+    assert "pastas protegidas só por permissões" in plan.describe() and "COM rede" in plan.describe()
+    assert not plan.full
+
+
+def test_same_points_without_isolation(tmp_path):
+    """Isolation changes where the code runs, never the points."""
+    root = make_course(tmp_path / "curso")
+    submit(root, "certa", solved(root))
+    submit(root, "parcial", solved(root, q2_resposta="def dobro(x):\n    return x + 2"))
+    report = grade(root, isolation=False)
+    results = by_student(report)
+    assert (results["certa"].score, results["parcial"].score) == (7, 4)
+    assert "MESMO usuário" in report.level and "COM rede" in report.level
