@@ -21,24 +21,11 @@ import numpy as np
 import pandas as pd
 
 from automatiza.dados import nomes
+from automatiza.dados.calendario import MESES
 from automatiza.dados.documentos import _cnpj_array, _formatar_cnpj_array, _numeros_sei
 
 DATA_FIXA = dt.datetime(2025, 1, 31, 12, 0, 0, tzinfo=dt.UTC)
 _ZIP_DATA = (2025, 1, 31, 12, 0, 0)
-MESES = (
-    "janeiro",
-    "fevereiro",
-    "março",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-)
 POR_EXTENSO = (
     "zero",
     "um",

@@ -13,6 +13,20 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
+MESES = (
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+)
 INICIO_EXPEDIENTE_MIN = 8 * 60  # 08:00
 FIM_EXPEDIENTE_MIN = 18 * 60  # 18:00
 MINUTOS_EXPEDIENTE = FIM_EXPEDIENTE_MIN - INICIO_EXPEDIENTE_MIN

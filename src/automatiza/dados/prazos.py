@@ -14,22 +14,8 @@ import numpy as np
 import pandas as pd
 
 from automatiza.dados import calendario
+from automatiza.dados.calendario import MESES
 from automatiza.dados.documentos import _numeros_sei
-
-MESES = (
-    "janeiro",
-    "fevereiro",
-    "março",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-)
 
 # tipo: (dias, contagem, fundamento, participação)
 TIPOS = {
