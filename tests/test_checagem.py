@@ -44,3 +44,14 @@ def test_confira_que_and_pratique(capsys):
     assert out[0].startswith("✋ P1: ainda sem resposta")
     assert out[1] == "❌ P2: esperava 1, mas veio 2."
     assert out[2] == "✅ P3: correto!"
+
+
+def test_an_object_equal_to_everything_does_not_pass():
+    class Sempre:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(AssertionError):
+        confira(Sempre(), 42, o_que="Resposta")
+    with pytest.raises(AssertionError):
+        confira(Sempre(), "1500.01.0023123/2024-08", o_que="Número")

@@ -55,6 +55,10 @@ def _same(got: Any, expected: Any) -> bool:
         )
     if isinstance(expected, dict) and isinstance(got, dict):
         return got.keys() == expected.keys() and all(_same(got[k], expected[k]) for k in expected)
+    if isinstance(expected, str | int | float) and not isinstance(got, str | int | float):
+        return False  # also stops objects whose __eq__ always answers True
+    if isinstance(expected, str | int | float) and isinstance(got, str) != isinstance(expected, str):
+        return False
     try:
         return bool(got == expected)
     except (TypeError, ValueError):  # e.g. arrays whose truth value is ambiguous
