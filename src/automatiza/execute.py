@@ -1,6 +1,7 @@
 """Execute course notebooks with papermill: parallel worker processes, per-notebook timeout, reports.
 
-Each notebook runs in its own worker process (``python -m automatiza.execute IN OUT``) with its own kernel.
+Each notebook runs in its own worker process (``python -m automatiza.execute --espera``, started ahead so
+that its start-up overlaps the notebooks already running) with its own kernel.
 Kernels talk over IPC sockets instead of TCP ports, so parallel kernels cannot race for the same port
 (papermill issue #511). A notebook that fails keeps papermill's error banner; one that passes the time limit
 is stopped, and a banner saying where it stopped is added to its executed copy.
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -135,38 +137,71 @@ def _kill(process: subprocess.Popen, pid_file: Path) -> None:
             pass
 
 
-def execute_one(source: Path, output: Path, *, timeout: int, label: str, runtime_dir: Path) -> NotebookResult:
-    """Run one notebook in a worker process and wait at most `timeout` seconds."""
+class WarmWorkers:
+    """Worker processes started ahead of need, so Python start-up and imports overlap running notebooks."""
+
+    def __init__(self, size: int, pending: int, runtime_dir: Path):
+        self._env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+        self._lock = threading.Lock()
+        self._pending = pending
+        self._ready = [self._spawn() for _ in range(min(size, pending))]
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "automatiza.execute", "--espera"],
+            env=self._env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+        )
+
+    def take(self) -> subprocess.Popen:
+        with self._lock:
+            self._pending -= 1
+            process = self._ready.pop(0) if self._ready else self._spawn()
+            if self._pending > len(self._ready):
+                self._ready.append(self._spawn())
+            return process
+
+    def close(self) -> None:
+        for process in self._ready:
+            process.stdin.close()  # an idle worker exits when its stdin closes
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def execute_one(
+    source: Path, output: Path, *, timeout: int, label: str, workers: WarmWorkers
+) -> NotebookResult:
+    """Run one notebook in a warm worker process and wait at most `timeout` seconds."""
     output.parent.mkdir(parents=True, exist_ok=True)
     status_file = output.with_suffix(".status.json")
     pid_file = output.with_suffix(".kernel.pid")
+    log = output.with_suffix(".log")
     for stale in (status_file, pid_file, output):
         stale.unlink(missing_ok=True)
-    env = {**os.environ, KERNEL_PID_FILE: str(pid_file), "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    job = {
+        "source": str(source),
+        "output": str(output),
+        "timeout": timeout,
+        "status": str(status_file),
+        "pid_file": str(pid_file),
+        "log": str(log),
+    }
+    process = workers.take()
     start = time.perf_counter()
-    log = output.with_suffix(".log")
-    with log.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "automatiza.execute",
-                str(source),
-                str(output),
-                str(timeout),
-                str(status_file),
-            ],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            process.wait(timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill(process, pid_file)
+    process.stdin.write(json.dumps(job) + "\n")
+    process.stdin.close()
+    try:
+        process.wait(timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill(process, pid_file)
     seconds = round(time.perf_counter() - start, 2)
     pid_file.unlink(missing_ok=True)
     if timed_out:
@@ -179,7 +214,8 @@ def execute_one(source: Path, output: Path, *, timeout: int, label: str, runtime
         status = json.loads(status_file.read_text(encoding="utf-8"))
         status_file.unlink()
     except (OSError, ValueError):
-        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+        tail = text.strip().splitlines()[-5:]
         status = {
             "status": ERROR,
             "error": "o processo de execução terminou sem relatório (código "
@@ -203,6 +239,7 @@ def run_notebooks(
     jobs = jobs or os.cpu_count() or 1
     results: list[NotebookResult] = []
     with tempfile.TemporaryDirectory(prefix="automatiza-kernels-") as runtime:
+        workers = WarmWorkers(jobs, len(notebooks), Path(runtime))
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {
                 pool.submit(
@@ -211,7 +248,7 @@ def run_notebooks(
                     out_dir / nb.relative_to(root),
                     timeout=timeout,
                     label=str(nb.relative_to(root)),
-                    runtime_dir=Path(runtime),
+                    workers=workers,
                 ): nb
                 for nb in notebooks
             }
@@ -222,6 +259,7 @@ def run_notebooks(
                 bar.set_postfix_str(f"{Path(result.notebook).name}: {result.status}")
                 bar.update()
             bar.close()
+        workers.close()
     order = {str(nb.relative_to(root)): i for i, nb in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.notebook])
 
@@ -326,6 +364,20 @@ def _worker(source: Path, output: Path, timeout: int, status_file: Path) -> int:
     return 0 if status["status"] == OK else 1
 
 
+def _wait_for_job() -> int:
+    """A warm worker: imports done, wait for one job on stdin, run it with its own log, then exit."""
+    import papermill  # noqa: F401  (the slow import happens before the job arrives)
+
+    line = sys.stdin.readline()
+    if not line:
+        return 0
+    job = json.loads(line)
+    os.environ[KERNEL_PID_FILE] = job["pid_file"]
+    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    return _worker(Path(job["source"]), Path(job["output"]), job["timeout"], Path(job["status"]))
+
+
 if __name__ == "__main__":
-    source, output, limit, status_path = sys.argv[1:5]
-    sys.exit(_worker(Path(source), Path(output), int(limit), Path(status_path)))
+    sys.exit(_wait_for_job())
