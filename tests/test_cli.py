@@ -36,11 +36,19 @@ def test_unknown_module_exits_2(project, capsys):
     assert "módulo '99' não existe" in capsys.readouterr().err
 
 
-def test_outside_a_course_exits_3(tmp_path, monkeypatch, capsys):
+def test_outside_the_checkout_uses_the_installed_course(tmp_path, monkeypatch, project):
+    """Instructors run commands from their cohort folder, outside the repository."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AUTOMATIZA_RAIZ", raising=False)
+    from automatiza.paths import find_root
+
+    assert find_root() == project.root
+
+
+def test_a_folder_without_a_course_exits_3(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AUTOMATIZA_RAIZ", str(tmp_path))
     assert cli.main(["verificar"]) == cli.SETUP
-    assert "Não encontrei curriculum/programa.yml" in capsys.readouterr().err
+    assert "programa.yml" in capsys.readouterr().err
 
 
 def _copy_course(project, tmp_path):

@@ -15,7 +15,8 @@ def find_root(start: Path | None = None) -> Path:
     if env := os.environ.get("AUTOMATIZA_RAIZ"):
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
+    package_checkout = Path(__file__).resolve().parents[2]  # the checkout this package is installed from
+    for folder in (here, *here.parents, package_checkout):
         if (folder / "curriculum" / "programa.yml").is_file():
             return folder
     raise FileNotFoundError(
