@@ -14,6 +14,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbgrader.api import MissingEntry
+
 from automatiza.correcao import curso, turma
 
 FORMATS = ("csv", "xlsx", "moodle")
@@ -47,32 +49,22 @@ def collect(course: curso.Course, assignments: list[str] | None = None) -> tuple
             info = roster.get(student.id)
             full = info.nome if info else " ".join(filter(None, [student.first_name, student.last_name]))
             for assignment in sorted(chosen, key=lambda a: a.name):
+                who = (
+                    student.id,
+                    full,
+                    student.email or "",
+                    info.instituicao if info else "",
+                    assignment.name,
+                )
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
-                except Exception:  # noqa: BLE001 - MissingEntry: not submitted
-                    rows.append(
-                        Row(
-                            student.id,
-                            full,
-                            student.email or "",
-                            info.instituicao if info else "",
-                            assignment.name,
-                            "",
-                            None,
-                            0.0,
-                            None,
-                            assignment.max_score,
-                        )
-                    )
+                except MissingEntry:  # not submitted
+                    rows.append(Row(*who, "", None, 0.0, None, assignment.max_score))
                     continue
                 penalty = sub.late_submission_penalty or 0.0
                 rows.append(
                     Row(
-                        student.id,
-                        full,
-                        student.email or "",
-                        info.instituicao if info else "",
-                        assignment.name,
+                        *who,
                         sub.timestamp.strftime("%d/%m/%Y %H:%M") if sub.timestamp else "",
                         sub.score,
                         penalty,
