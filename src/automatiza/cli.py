@@ -43,7 +43,8 @@ argparse._ = lambda text: _PT_BR.get(text, text)  # argparse has no pt-BR catalo
 Handler = Callable[[argparse.Namespace, Project], int]
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """argparse type: an integer of at least 1, with a pt-BR error."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
@@ -54,14 +55,14 @@ def _add_execution_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         "-j",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="quantos notebooks executar ao mesmo tempo (padrão: número de núcleos)",
     )
     parser.add_argument(
         "--tempo-limite",
-        type=_positive,
+        type=positive,
         default=600,
         metavar="SEGUNDOS",
         help="tempo máximo de cada notebook (padrão: 600)",

@@ -14,16 +14,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from automatiza.cli import FAILED, OK, SETUP, USAGE
+from automatiza.cli import FAILED, OK, SETUP, USAGE, positive
 
 Command = Callable[..., argparse.ArgumentParser]
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
-    return value
 
 
 def _cores() -> int:
@@ -213,7 +206,7 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     p.add_argument(
         "--jobs",
         "-j",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="quantas entregas corrigir ao mesmo tempo (padrão: número de núcleos)",
@@ -222,7 +215,7 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     p.add_argument("--forcar", action="store_true", help="corrige de novo o que já foi corrigido")
     p.add_argument(
         "--tempo-limite",
-        type=_positive,
+        type=positive,
         default=900,
         metavar="SEGUNDOS",
         help="tempo máximo de cada notebook (padrão: 900); o de cada célula vem do nbgrader "
@@ -230,14 +223,14 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     )
     p.add_argument(
         "--limite-cpu",
-        type=_positive,
+        type=positive,
         default=600,
         metavar="SEGUNDOS",
         help="tempo de CPU máximo de cada kernel (padrão: 600)",
     )
     p.add_argument(
         "--memoria",
-        type=_positive,
+        type=positive,
         default=3072,
         metavar="MB",
         help="memória máxima de cada kernel (padrão: 3072)",
