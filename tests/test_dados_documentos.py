@@ -100,3 +100,23 @@ def test_feriados_de_belo_horizonte():
     for dia in ("2025-04-18", "2025-06-19", "2025-08-15", "2025-12-08", "2025-03-03", "2025-03-04"):
         assert dt.date.fromisoformat(dia) in feriados
     assert pd.Timestamp("2025-03-05").date() not in feriados  # quarta de cinzas tem expediente (à tarde)
+
+
+@pytest.mark.parametrize(("n", "semente", "arquivo"), [(8, 5, "boletim_002.pdf"), (1, 3, "boletim_001.pdf")])
+def test_boletim_em_duas_paginas(tmp_path, n, semente, arquivo):
+    """A tabela de um boletim continua na 2ª página: ler só a 1ª perde itens, ler todas acha todos."""
+    import pdfplumber
+
+    pasta = dados.carregar("boletins_medicao_pdf", n=n, semente=semente, pasta=tmp_path)
+    gabarito = dados.carregar("boletins_medicao_pdf", n=n, semente=semente, gabarito=True)
+    itens = gabarito.loc[gabarito["arquivo"] == arquivo, "item"].astype(int).tolist()
+    with pdfplumber.open(pasta / arquivo) as pdf:
+        por_pagina = [[r for t in p.extract_tables() for r in t if r[0] != "Item"] for p in pdf.pages]
+        assert len(pdf.pages) == 2
+        assert "Valor total desta medição" in pdf.pages[1].extract_text()
+    assert 0 < len(por_pagina[0]) < len(itens)
+    assert [int(r[0]) for pagina in por_pagina for r in pagina] == itens
+    outros = sorted(set(gabarito["arquivo"]) - {arquivo})
+    for outro in outros:
+        with pdfplumber.open(pasta / outro) as pdf:
+            assert len(pdf.pages) == 1

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 # Mude quando um gerador mudar de saída: invalida as pastas já geradas no cache.
-VERSAO_GERADORES = "1"
+VERSAO_GERADORES = "2"
 
 _MODULOS = (
     "sei",

@@ -767,6 +767,35 @@ COLUNAS_PDF = (
 )
 
 
+ARQUIVO_MULTIPAGINA = "boletim_002.pdf"
+
+
+def _tabela_boletim(pdf, parte: pd.DataFrame, larguras: tuple, FontFace) -> None:
+    """Uma tabela com bordas (cabeçalho + itens) na página atual do PDF."""
+    with pdf.table(
+        col_widths=larguras,
+        text_align=("CENTER", "CENTER", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=FontFace(emphasis="BOLD"),
+        line_height=4.5,
+        width=sum(larguras),
+    ) as tabela:
+        tabela.row(COLUNAS_PDF)
+        for r in parte.itertuples():
+            tabela.row(
+                (
+                    str(r.item),
+                    r.codigo_servico,
+                    r.descricao_servico,
+                    r.unidade,
+                    numero_br(r.quantidade_projeto),
+                    numero_br(r.quantidade_medicao),
+                    numero_br(r.quantidade_acumulada),
+                    numero_br(r.preco_unitario),
+                    numero_br(r.valor_medicao),
+                )
+            )
+
+
 def _boletins(n: int, semente: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     from automatiza.dados.obras import _gerar_tudo
 
@@ -833,28 +862,21 @@ def gerar_boletins_pdf(pasta: Path, n: int, semente: int) -> dict:
         pdf.ln(3)
         pdf.set_font("Helvetica", "", 8)
         larguras = (11, 20, 86, 13, 24, 24, 24, 28, 32)
-        with pdf.table(
-            col_widths=larguras,
-            text_align=("CENTER", "CENTER", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-            headings_style=FontFace(emphasis="BOLD"),
-            line_height=4.5,
-            width=sum(larguras),
-        ) as tabela:
-            tabela.row(COLUNAS_PDF)
-            for r in b.itertuples():
-                tabela.row(
-                    (
-                        str(r.item),
-                        r.codigo_servico,
-                        r.descricao_servico,
-                        r.unidade,
-                        numero_br(r.quantidade_projeto),
-                        numero_br(r.quantidade_medicao),
-                        numero_br(r.quantidade_acumulada),
-                        numero_br(r.preco_unitario),
-                        numero_br(r.valor_medicao),
-                    )
-                )
+        # Um boletim por pasta (o 2º, ou o único) continua na página seguinte, como os boletins longos
+        # de verdade: a tabela recomeça com o cabeçalho repetido e quem lê só a 1ª página perde itens.
+        partes = [b]
+        if arquivo == ARQUIVO_MULTIPAGINA or len(linhas["arquivo"].unique()) == 1:
+            meio = (len(b) + 1) // 2
+            partes = [b.iloc[:meio], b.iloc[meio:]]
+        for numero, parte in enumerate(partes):
+            if numero:
+                pdf.add_page()
+                pdf.set_font("Helvetica", "B", 9)
+                pdf.cell(0, 5, f"BOLETIM DE MEDIÇÃO Nº {int(b['numero_medicao'].iloc[0])} (continuação)",
+                         new_x="LMARGIN", new_y="NEXT")
+                pdf.ln(2)
+                pdf.set_font("Helvetica", "", 8)
+            _tabela_boletim(pdf, parte, larguras, FontFace)
         pdf.ln(3)
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(
@@ -900,6 +922,19 @@ def _medir_pdf_tabelas(pasta: Path, m) -> float:
             and descricoes == b["descricao_servico"].tolist()
         )
     return float(bool(ok) and all(ok))
+
+
+def _medir_multipagina(pasta: Path, m) -> float:
+    """1.0 quando algum boletim tem itens da tabela na 2ª página (com o cabeçalho repetido)."""
+    import pdfplumber
+
+    for arquivo in sorted(m["gabarito"]["arquivo"].unique()):
+        with pdfplumber.open(pasta / arquivo) as pdf:
+            if len(pdf.pages) > 1 and any(
+                len(t) > 1 and t[0][0] == "Item" for t in pdf.pages[1].extract_tables()
+            ):
+                return 1.0
+    return 0.0
 
 
 # ====================================================================================================
@@ -1127,8 +1162,10 @@ def _conjuntos():
             "Horizonte: cabeçalho com contrato, contratada, CNPJ e período; tabela com bordas (item, "
             "código, descrição, unidade, quantidades de projeto, da medição e acumulada, preço unitário e "
             "valor, no formato brasileiro 1.234,56); totais e assinaturas. As tabelas saem com "
-            "`pdfplumber` (`page.extract_tables()`). Com `gabarito=True`, `carregar` devolve as linhas "
-            "de `medicoes_obras` que estão nos PDFs, com a coluna `arquivo`."
+            "`pdfplumber` (`page.extract_tables()`). O `boletim_002.pdf` (ou o único boletim, com "
+            "`n=1`) ocupa duas páginas: a tabela continua na 2ª página, com o cabeçalho repetido, e os "
+            "totais ficam no fim dela; é preciso ler todas as páginas. Com `gabarito=True`, `carregar` "
+            "devolve as linhas de `medicoes_obras` que estão nos PDFs, com a coluna `arquivo`."
         ),
         tipo="arquivos",
         unidade="boletins",
@@ -1145,6 +1182,13 @@ def _conjuntos():
                 "Todas as tabelas extraídas com pdfplumber batem com o gabarito, linha a linha",
                 None,
                 _medir_pdf_tabelas,
+            ),
+            Peculiaridade(
+                "multipagina",
+                "O boletim_002.pdf (ou o único, com n=1) tem a tabela em duas páginas, com o cabeçalho "
+                "repetido na 2ª",
+                None,
+                _medir_multipagina,
             ),
         ),
         modulos=("05",),
