@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import fnmatch
 import functools
 import glob
 import json
@@ -51,6 +52,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 
 from automatiza.correcao import curso, execucao, isolamento, pool
+from automatiza.grading.sandbox import files
 
 OK, WARN, SKIPPED, ERROR = "ok", "avisos", "pulada", "ERRO"
 BAR_FORMAT = (
@@ -367,6 +369,15 @@ class Grader:
         self.executor: ThreadPoolExecutor | None = None
         self._running: asyncio.Semaphore | None = None
         self.kernels = 0
+        self._stamps: dict[str, datetime.datetime | None] = {}
+
+    @staticmethod
+    def _tree_timestamp(tree: files.Tree) -> datetime.datetime | None:
+        text = tree.files.get("timestamp.txt", b"")[:4096].decode("utf-8", errors="replace").strip()
+        try:
+            return utils.parse_utc(text) if text else None
+        except ValueError:
+            return None
 
     def _config(self) -> Config:
         config = Config(self.course.config)
@@ -425,10 +436,36 @@ class Grader:
         return False
 
     def _timestamp(self, folder: Path) -> datetime.datetime | None:
+        """timestamp.txt of a submitted or autograded folder, read like every submitted file: no link
+        followed anywhere below the course folder, nothing blocking, at most 4 KB."""
         try:
-            return self.course.coursedir.get_existing_timestamp(str(folder))
-        except Exception:  # noqa: BLE001 - nbgrader fails on a bad timestamp.txt; treat it as absent
+            fd = self._open_folder(folder)
+        except (OSError, files.UnsafeFile):
             return None
+        try:
+            text = files.read_file("timestamp.txt", 4096, dir_fd=fd).decode("utf-8").strip()
+            return utils.parse_utc(text) if text else None
+        except (OSError, files.UnsafeFile, ValueError):
+            return None
+        finally:
+            os.close(fd)
+
+    def _open_folder(self, folder: Path) -> int:
+        root = self.course.root
+        try:
+            relative = folder.relative_to(root)
+        except ValueError:
+            root, relative = Path("/"), folder.relative_to("/")
+        return files.open_folder(root, relative, str(folder.relative_to(root)))
+
+    def _read_submission(self, student: str) -> files.Tree:
+        """Every file of the submission, read once and bounded (see `grading.sandbox.files`); `UnsafeFile`
+        at the first link, FIFO, device or oversized file: the whole submission is refused."""
+        fd = self._open_folder(self.course.submitted(student, self.assignment))
+        try:
+            return files.read_tree(fd, list(self.course.coursedir.ignore))
+        finally:
+            os.close(fd)
 
     # ---- the run ----------------------------------------------------------------------------------------
 
@@ -621,38 +658,51 @@ class Grader:
             },
         }
 
-    def _stage(self, student: str) -> Path:
-        """The future autograded folder, built aside: submitted files, then the source's files over them."""
+    def _stage(self, student: str, tree: files.Tree) -> Path:
+        """The future autograded folder, built aside: the submission's files (already read, never the
+        notebooks), then the source's files over them."""
         stage = self.course.private / "preparo" / self.assignment / student
         if stage.exists():
             shutil.rmtree(stage)
         stage.mkdir(parents=True)
+        for folder in tree.folders:
+            (stage / folder).mkdir(parents=True, exist_ok=True)
+        for relative, content in tree.files.items():
+            if fnmatch.fnmatch(os.path.basename(relative), "*.ipynb"):
+                continue
+            target = stage / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
         ignore = self.course.coursedir.ignore + ["*.ipynb"]
-        submitted = self.course.submitted(student, self.assignment)
         source = self.course.source(self.assignment)
         excluded = {str(source / x) for x in self.converter.exclude_overwriting.get(self.assignment, [])}
-        from_source = [f for f in utils.find_all_files(str(source), ignore) if f not in excluded]
-        from_submission = utils.find_all_files(str(submitted), ignore)
-        for origin, files in ((submitted, from_submission), (source, from_source)):
-            for filename in files:
-                target = stage / os.path.relpath(filename, origin)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    target.unlink()
-                shutil.copy(filename, target)
+        for filename in utils.find_all_files(str(source), ignore):  # the instructor's own files
+            if filename in excluded:
+                continue
+            target = stage / os.path.relpath(filename, source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() or target.is_symlink():
+                target.unlink()
+            shutil.copy(filename, target)
         return stage
 
-    def _sanitize(self, path: Path, student: str, notebook: str, notes: list[str]) -> nbformat.NotebookNode:
-        name = path.name
-        if path.stat().st_size == 0:
+    def _sanitize(
+        self, content: bytes, stage: Path, student: str, notebook: str, notes: list[str]
+    ) -> nbformat.NotebookNode:
+        name = f"{notebook}.ipynb"
+        if not content:
             raise SubmissionProblem(f"{name} está vazio (0 bytes)")
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SubmissionProblem(f"{name} não é um notebook válido (não é texto UTF-8)") from exc
         capture = _Capture()
         self.log.addHandler(capture)
         try:
-            original = nbformat.read(str(path), as_version=4)
+            original = nbformat.reads(text, as_version=4)
             notes += self._edited_cells(original, notebook)
             resources = self._resources(student, notebook)
-            resources["metadata"] = {"name": notebook, "path": str(path.parent)}
+            resources["metadata"] = {"name": notebook, "path": str(stage)}
             output, _ = self.sanitize.from_notebook_node(original, resources=resources)
         except json.JSONDecodeError as exc:
             raise SubmissionProblem(
@@ -706,15 +756,25 @@ class Grader:
         begin = time.monotonic()
         result = Result(student, OK)
         try:
-            stage = await self._db(self._stage, student)
-            submitted = self.course.submitted(student, self.assignment)
             executed: dict[str, tuple[nbformat.NotebookNode, dict]] = {}
             zero: list[str] = []
+            try:
+                tree = await self._db(self._read_submission, student)
+            except files.UnsafeFile as exc:
+                result.notes.append(
+                    f"entrega recusada: {exc}; só são aceitos arquivos comuns e pastas dentro da entrega, "
+                    "nada mais dela foi lido e a nota é zero"
+                )
+                self.log.warning("%s: entrega recusada: %s", student, exc)
+                tree, zero = files.Tree(), list(self.notebooks)
+            self._stamps[student] = self._tree_timestamp(tree)
+            stage = await self._db(self._stage, student, tree)
             expected = {f"{n}.ipynb" for n in self.notebooks}
-            extra = sorted(p.name for p in submitted.glob("*.ipynb") if p.name not in expected)
-            for notebook in self.notebooks:
-                path = submitted / f"{notebook}.ipynb"
-                if not path.exists():
+            top = [name for name in tree.files if "/" not in name]
+            extra = sorted(n for n in top if n.endswith(".ipynb") and n not in expected)
+            for notebook in [n for n in self.notebooks if n not in zero]:
+                content = tree.files.get(f"{notebook}.ipynb")
+                if content is None:
                     hint = ""
                     if extra:
                         hint = f"; há {', '.join(extra)}: renomeie para {notebook}.ipynb e corrija de novo"
@@ -722,7 +782,7 @@ class Grader:
                     zero.append(notebook)
                     continue
                 try:
-                    nb = await self._db(self._sanitize, path, student, notebook, result.notes)
+                    nb = await self._db(self._sanitize, content, stage, student, notebook, result.notes)
                 except SubmissionProblem as exc:
                     result.notes.append(str(exc))
                     zero.append(notebook)
@@ -785,7 +845,6 @@ class Grader:
         os.replace(stage, dest)
 
     def _save_rows(self, student: str, executed: dict, zero: list[str]) -> dict[str, str]:
-        submitted = self.course.submitted(student, self.assignment)
         with self._gradebook() as gb:
             if self.converter.create_student:
                 try:
@@ -794,7 +853,7 @@ class Grader:
                     gb.update_or_create_student(student)
             else:
                 gb.find_student(student)
-            timestamp = self._timestamp(submitted)
+            timestamp = self._stamps.pop(student, None)
             if timestamp:
                 gb.update_or_create_submission(self.assignment, student, timestamp=timestamp)
             else:

@@ -402,7 +402,8 @@ def reserve_uids(lock_folder: str) -> tuple[list[int], object]:
     import pwd
 
     for number in range((UID_RANGE[1] - UID_RANGE[0]) // BLOCK):
-        handle = open(os.path.join(lock_folder, f"automatiza-corretor-uids-{number}.lock"), "a")  # noqa: SIM115
+        lock = os.path.join(lock_folder, f"automatiza-corretor-uids-{number}.lock")
+        handle = os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600), "a")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -37,6 +37,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from automatiza.correcao import isolamento
+from automatiza.grading.sandbox import files
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a bigger message from a kernel is dropped, not buffered
 SIGNAL_NAMES = {
@@ -462,8 +463,7 @@ class KernelPool:
         except BaseException:
             reason = kernel.exit_reason() if not kernel.alive else "não respondeu"
             log = self.zygote.logs.get(pid, "")
-            with contextlib.suppress(OSError):
-                log = log or (folder / "kernel.log").read_text(errors="replace")[-2000:]
+            log = log or files.tail(folder / "kernel.log", 2000)  # the kernel's file: see files.tail
             await kernel.shutdown_kernel()
             log = log or self.zygote.logs.get(pid, "")
             raise RuntimeError(f"um kernel não iniciou ({reason}).\n{log}") from None
@@ -494,8 +494,8 @@ def remove_stale(parent: str | None = None) -> None:
     """Delete scratch folders left by runs that were killed (their grader process no longer exists)."""
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
         try:
-            pid = int((folder / "corretor.pid").read_text())
-        except (OSError, ValueError):
+            pid = int(files.read_file(folder / "corretor.pid", 64))  # /tmp is shared: bounded, no links
+        except (OSError, ValueError, files.UnsafeFile):
             continue
         try:
             os.kill(pid, 0)

@@ -25,6 +25,7 @@ import sys
 import traceback
 
 from automatiza.correcao import guarda, isolamento
+from automatiza.grading.sandbox import files
 
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
@@ -107,7 +108,7 @@ def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: s
         os.closerange(3, 65536)  # the protocol pipes, among others: learner code must not reach the zygote
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        log = os.open(command["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.open(command["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(null)
@@ -190,13 +191,8 @@ def main() -> None:
                     isolamento.remove_files_of(uid)
             tail = ""
             if folder:  # the kernel's folder goes with it (its log tail travels in the event)
-                try:
-                    with open(os.path.join(folder, "kernel.log"), "rb") as fh:
-                        fh.seek(0, os.SEEK_END)
-                        fh.seek(max(0, fh.tell() - 3000))
-                        tail = fh.read().decode(errors="replace")
-                except OSError:
-                    pass
+                # the kernel's uid controls this file: never follow, never block, never read past 3000 bytes
+                tail = files.tail(os.path.join(folder, "kernel.log"), 3000)
                 shutil.rmtree(folder, ignore_errors=True)
             channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status), log=tail)
 

@@ -1,0 +1,1 @@
+"""The grader's security boundary: everything that touches what a learner controls."""
