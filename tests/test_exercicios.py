@@ -1,46 +1,82 @@
-"""Every exercise, graded by a real nbgrader autograde: the solution gets full marks, the untouched
-student version gets zero, and the grader does not crash."""
+"""Every exercise graded by the real `nbgrader autograde`, with its catalog of wrong answers as one cohort:
+the solution gets full marks, the untouched student version gets zero without crashing the grader, the
+points match the program, and every catalogued wrong answer loses points on the question it targets."""
 
 from __future__ import annotations
 
 import shutil
 
+import nbformat
 import pytest
 from conftest import ROOT
-from nbgrader.api import Gradebook
-from nbgrader.apps import NbGraderAPI
 
-from automatiza.paths import Project, put_python_tools_on_path
-from automatiza.release import nbgrader_config
+from automatiza import catalog
+from automatiza.paths import Project
 
-pytestmark = pytest.mark.lento
 ASSIGNMENTS = [m.tarefa.nome for m in Project.at(ROOT).curriculum().written if m.tarefa]
 
 
+@pytest.fixture(scope="session")
+def graded(request: pytest.FixtureRequest, project: Project) -> dict[str, catalog.AssignmentResult]:
+    """The catalogs of the selected assignments, graded two at a time (the machine has two cores)."""
+    selected = sorted(
+        {
+            item.callspec.params["assignment"]
+            for item in request.session.items
+            if item.originalname == "test_catalog_of_wrong_answers" and hasattr(item, "callspec")
+        }
+    )
+    return {r.assignment: r for r in catalog.grade_many(project, selected, jobs=2)}
+
+
+@pytest.mark.lento
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_full_marks_untouched_zero(project, tmp_path, assignment):
-    put_python_tools_on_path()
-    shutil.copytree(project.exercises / assignment, tmp_path / "source" / assignment)
-    api = NbGraderAPI(config=nbgrader_config(tmp_path))
-    result = api.generate_assignment(assignment)
-    assert result["success"], result.get("error")
+def test_catalog_of_wrong_answers(graded, assignment):
+    result = graded[assignment]
+    assert result.ok, catalog.describe(result)
+    assert len(result.entries) >= catalog.MIN_ENTRIES_PER_QUESTION
 
-    submissions = {
-        "gabarito": tmp_path / "source" / assignment,
-        "intocado": tmp_path / "release" / assignment,
-    }
-    for student, folder in submissions.items():
-        shutil.copytree(folder, tmp_path / "submitted" / student / assignment)
-        result = api.autograde(assignment, student)
-        assert result["success"], f"o corretor falhou para {student}: {result.get('error')}"
 
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
-        solution = gb.find_submission(assignment, "gabarito")
-        untouched = gb.find_submission(assignment, "intocado")
-        assert solution.max_code_score > 0
-        assert solution.code_score == solution.max_code_score, "a solução não tirou a nota máxima"
-        assert untouched.score == 0, f"a versão de estudante sem mudanças tirou {untouched.score}"
-        total = sum(
-            m.tarefa.pontos for m in project.curriculum().written if m.tarefa and m.tarefa.nome == assignment
+def _catalog_project(tmp_path, *entries: str) -> tuple[Project, str]:
+    """A throw-away course with exercise 00 and a catalog made of `entries` (YAML items)."""
+    for folder in ("curriculum", "exercises/00-primeira-entrega"):
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("respostas-erradas.yml")
         )
-        assert solution.max_score == total
+    name = "00-primeira-entrega"
+    (tmp_path / "exercises" / name / catalog.CATALOG_FILE).write_text("respostas:\n" + "".join(entries))
+    return Project.at(tmp_path, tmp_path / "build"), name
+
+
+def _entry(question: str, code: str) -> str:
+    body = "".join(f"      {line}\n" for line in code.splitlines())
+    return f"  - questao: {question}\n    erro: teste\n    codigo: |\n{body}"
+
+
+def test_catalog_needs_three_entries_per_autograded_question(tmp_path):
+    project, name = _catalog_project(tmp_path, _entry("q1", "minha_unidade = ''"))
+    problems = catalog.check(project, name)
+    nb = nbformat.read(project.assignment_notebooks(name)[0], as_version=4)
+    for tests in catalog.autograded_tests(nb):
+        assert any(f"'{tests}' tem" in p for p in problems), problems
+
+
+def test_catalog_rejects_unknown_cells(tmp_path):
+    project, name = _catalog_project(tmp_path, _entry("q99", "x = 1"))
+    assert any("não tem a célula 'q99-resposta'" in p for p in catalog.check(project, name))
+
+
+@pytest.mark.lento
+def test_wrong_answer_that_keeps_full_marks_fails_the_catalog(tmp_path):
+    """The runner itself can fail: an 'error' that is the solution keeps full marks and is reported."""
+    source = nbformat.read(next((ROOT / "exercises" / "00-primeira-entrega").glob("*.ipynb")), as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if "nbgrader" in c.metadata}
+    questions = [tests.removesuffix("-testes") for tests in catalog.autograded_tests(source)]
+    entries = [_entry(questions[0], cells[f"{questions[0]}-resposta"])]  # the solution itself
+    entries += [_entry(q, "raise ValueError('errada')") for q in questions for _ in range(3)]
+    project, name = _catalog_project(tmp_path, *entries)
+    result = catalog.grade(project, name, tmp_path / "curso")
+    assert not result.problems, result.problems
+    kept = [r for r in result.entries if not r.caught]
+    assert [r.entry.number for r in kept] == [1]
+    assert not result.ok and "PASSA COM NOTA MÁXIMA" in catalog.describe(result)

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
+from automatiza import catalog
 from automatiza.paths import Project
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -112,6 +113,8 @@ def find_problems(project: Project) -> list[str]:
             found, points = assignment_problems(path, nb)
             problems += found
             total += points
+        if catalog.catalog_path(project, module.tarefa.nome).is_file():
+            problems += catalog.check(project, module.tarefa.nome)
         if notebooks and abs(total - module.tarefa.pontos) > 1e-9:
             problems.append(
                 f"{where}: a tarefa '{module.tarefa.nome}' soma {total:g} pontos nas células, "

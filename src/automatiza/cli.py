@@ -89,6 +89,18 @@ def _liberar(args: argparse.Namespace, project: Project) -> int:
     return OK if release.release_all(project) else FAILED
 
 
+def _catalogo(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import catalog
+
+    cur = project.curriculum()
+    written = [m.tarefa.nome for m in cur.written if m.tarefa]
+    names = [cur.module(t).tarefa.nome if t.isdigit() else t for t in args.tarefa] if args.tarefa else written
+    if unknown := [n for n in names if not (project.exercises / n).is_dir()]:
+        print(f"erro: tarefa(s) desconhecida(s): {', '.join(unknown)}", file=sys.stderr)
+        return USAGE
+    return OK if catalog.report(project, names, args.jobs or 1) else FAILED
+
+
 def _livro(args: argparse.Namespace, project: Project) -> int:
     from automatiza import book
 
@@ -168,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "liberar", _liberar, "gera as versões de estudante com o nbgrader e confere que nenhuma solução vazou"
     )
+    p = command(
+        "catalogo",
+        _catalogo,
+        "corrige com o nbgrader a solução, a versão de estudante e cada resposta errada do catálogo "
+        "(exercises/<tarefa>/respostas-erradas.yml) e confere que cada uma perde pontos",
+    )
+    p.add_argument("tarefa", nargs="*", help="tarefas ou ids de módulo (padrão: todas as escritas)")
+    p.add_argument("--jobs", "-j", type=positive, default=None, metavar="N", help="tarefas ao mesmo tempo")
     command("livro", _livro, "constrói o site do curso (Jupyter Book) a partir dos notebooks executados")
     p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
     _add_execution_options(p)
@@ -176,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     from automatiza.correcao import cli as correcao_cli  # turma criar, corrigir, devolutiva, notas
 
     correcao_cli.add_commands(sub, command)
+
+    from automatiza import cli_ambiente  # aluno preparar|abrir, hub iniciar
+
+    cli_ambiente.add_commands(sub, command)
     return parser
 
 

@@ -100,7 +100,9 @@ def generate(project: Project, assignment: str) -> list[Path]:
     source = course / "source" / assignment
     shutil.rmtree(source, ignore_errors=True)
     shutil.copytree(
-        project.exercises / assignment, source, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        project.exercises / assignment,
+        source,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "respostas-erradas.yml"),  # for authors only
     )
     put_python_tools_on_path()
     api = NbGraderAPI(config=nbgrader_config(course))
