@@ -434,3 +434,62 @@ def test_site_needs_no_internet(built_course):
         assert not found, (
             f"{page.relative_to(built_course.site_html)} loads {found.group(0)!r} from the internet"
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fast: the glossary (book/glossario.md), linked from lessons as ../glossario.md#<termo>
+
+GLOSSARY_TERMS = (
+    "kernel", "célula", "notebook", "Markdown", "variável", "tipo", "texto", "lista", "dicionário", "laço",
+    "função", "argumento", "biblioteca", "import", "DataFrame", "Series", "coluna", "índice", "CSV",
+    "encoding", "latin-1", "groupby", "tabela dinâmica", "merge", "PROCV", "regex", "expressão regular",
+    "dia útil", "feriado", "prazo", "nbgrader", "tarefa", "validar", "entregar", "devolutiva", "LGPD",
+    "log de eventos", "gráfico", "modelo", "IA",
+)  # fmt: skip
+
+
+def _glossary_anchors() -> list[str]:
+    text = (ROOT / "book" / f"{book.GLOSSARY}.md").read_text(encoding="utf-8")
+    return [book_ptbr.heading_slug(h) for h in re.findall(r"^## (.+?)\s*$", text, re.MULTILINE)]
+
+
+def test_heading_slugs_are_plain_ascii():
+    assert book_ptbr.heading_slug("Dia útil") == "dia-util"
+    assert book_ptbr.heading_slug("Expressão regular") == "expressao-regular"
+    assert book_ptbr.heading_slug("Latin-1") == "latin-1"
+    assert book_ptbr.heading_slug("Índice") == "indice"
+
+
+def test_glossary_has_one_heading_per_term_in_order():
+    anchors = _glossary_anchors()
+    assert len(anchors) == len(set(anchors)), "two glossary headings share an anchor"
+    assert anchors == sorted(anchors), "glossary terms should be in alphabetical order"
+    missing = [t for t in GLOSSARY_TERMS if book_ptbr.heading_slug(t) not in anchors]
+    assert not missing, f"terms missing from the glossary: {missing}"
+
+
+def test_glossary_links_point_to_existing_terms():
+    """Links inside the glossary (#termo) and from lessons and exercises (glossario.md#termo) must resolve."""
+    anchors = set(_glossary_anchors())
+    text = (ROOT / "book" / f"{book.GLOSSARY}.md").read_text(encoding="utf-8")
+    broken = [a for a in re.findall(r"\]\(#([^)]+)\)", text) if a not in anchors]
+    sources = [*(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "exercises").glob("*/*.ipynb")]
+    sources += [p for p in (ROOT / "book").glob("*.md")]
+    for path in sources:
+        for anchor in re.findall(r"glossario\.md#([^)\s\\\"`]+)", path.read_text(encoding="utf-8")):
+            if anchor not in anchors:
+                hint = book_ptbr.heading_slug(anchor)
+                broken.append(f"{path.relative_to(ROOT)}: #{anchor}" + (f" (use #{hint})" if hint != anchor else ""))
+    assert not broken, (
+        "links to glossary terms that do not exist (add a '## Termo' heading to book/glossario.md; the anchor "
+        f"is the heading in lowercase, without accents, spaces as hyphens): {broken}"
+    )
+
+
+def test_glossary_is_listed_under_reference_and_linked_from_home():
+    tree = book.toc(_curriculum(), _notebooks(), extra_pages=("outra", book.GLOSSARY), dictionary=set())
+    reference = tree["parts"][-1]
+    assert reference["caption"] == "Referência"
+    assert [c["file"] for c in reference["chapters"]] == ["dados", book.GLOSSARY, "outra"]
+    assert "[Glossário](glossario.md)" in book.home_page(_curriculum(), glossary=True)
+    assert "glossario" not in book.home_page(_curriculum())

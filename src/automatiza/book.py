@@ -30,6 +30,7 @@ TOC = "_toc.yml"
 HOME = "index"
 SYLLABUS = "programa"
 DICTIONARY = "dados"
+GLOSSARY = "glossario"  # hand-written in book/, listed under "Referência" after the data dictionary
 GUIDES = ("como-usar-o-jupyterlab", "como-entregar-as-tarefas")  # hand-written pages in book/
 GENERATED = (HOME, SYLLABUS, DICTIONARY, "modulos", "notebooks", "exercicios")
 WRITTEN_LABEL = "Disponível"
@@ -155,7 +156,7 @@ def _cell(text: str) -> str:
 # Generated pages
 
 
-def home_page(cur: Curriculum, *, guides: bool = True) -> str:
+def home_page(cur: Curriculum, *, guides: bool = True, glossary: bool = False) -> str:
     """index.md: title, presentation, the stages with months and purpose, every module with its objectives."""
     here = f"{HOME}.md"
     p = cur.programa
@@ -173,6 +174,8 @@ def home_page(cur: Curriculum, *, guides: bool = True) -> str:
             f"{link('Como usar o JupyterLab', GUIDES[0] + '.md', here)} e "
             f"{link('Como entregar as tarefas', GUIDES[1] + '.md', here)}."
         )
+    if glossary:
+        tip.append(f"Achou uma palavra nova? Procure no {link('Glossário', GLOSSARY + '.md', here)}.")
     lines += [":::{admonition} Por onde começar", ":class: tip", "", *tip, ":::", ""]
 
     lines += ["## Etapas do programa", "", "| Etapa | Quando | Para quê |", "| --- | --- | --- |"]
@@ -385,7 +388,7 @@ def toc(
         if chapters:
             parts.append({"caption": f"{stage.nome} ({months(stage)})", "chapters": chapters})
     reference = [{"file": DICTIONARY}] if dictionary is not None else []
-    reference += [{"file": page} for page in extra_pages]
+    reference += [{"file": page} for page in sorted(extra_pages, key=lambda p: (p != GLOSSARY, p))]
     if reference:
         parts.append({"caption": "Referência", "chapters": reference})
     return {"format": "jb-book", "root": HOME, "parts": parts}
@@ -556,7 +559,7 @@ def stage(project: Project) -> Path:
                 f"  aviso: o programa cita o conjunto de dados '{name}', que não está no dicionário de dados."
             )
     pages = {
-        HOME: home_page(cur),
+        HOME: home_page(cur, glossary=GLOSSARY in hand_written),
         SYLLABUS: syllabus_page(cur, dictionary=dictionary),
         **{
             module_doc(m): module_page(cur, m, notebooks.get(m.id), dictionary=dictionary)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gettext
 import re
+import unicodedata
 from pathlib import Path
 
 from sphinx import locale
@@ -103,6 +104,15 @@ class DictTranslations(gettext.NullTranslations):
         if self._fallback:
             return self._fallback.ngettext(singular, plural, n)
         return singular if n == 1 else plural
+
+
+def heading_slug(title: str) -> str:
+    """The anchor of a heading (myst_heading_slug_func): 'Dia útil' -> 'dia-util', 'Latin-1' -> 'latin-1'.
+
+    Lowercase ASCII, so a lesson links to `../glossario.md#dia-util` without guessing accents.
+    """
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
 
 
 def _portuguese(app: Sphinx) -> bool:
