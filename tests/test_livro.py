@@ -479,10 +479,11 @@ def test_glossary_links_point_to_existing_terms():
         for anchor in re.findall(r"glossario\.md#([^)\s\\\"`]+)", path.read_text(encoding="utf-8")):
             if anchor not in anchors:
                 hint = book_ptbr.heading_slug(anchor)
-                broken.append(f"{path.relative_to(ROOT)}: #{anchor}" + (f" (use #{hint})" if hint != anchor else ""))
+                fix = f" (use #{hint})" if hint != anchor else ""
+                broken.append(f"{path.relative_to(ROOT)}: #{anchor}{fix}")
     assert not broken, (
-        "links to glossary terms that do not exist (add a '## Termo' heading to book/glossario.md; the anchor "
-        f"is the heading in lowercase, without accents, spaces as hyphens): {broken}"
+        "links to glossary terms that do not exist (add a '## Termo' heading to book/glossario.md; the "
+        f"anchor is the heading in lowercase, without accents, spaces as hyphens): {broken}"
     )
 
 
