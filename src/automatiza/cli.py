@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     from automatiza import cli_ambiente  # aluno preparar|abrir, hub iniciar
 
     cli_ambiente.add_commands(sub, command)
+
+    from automatiza import cli_ambiente  # aluno preparar|abrir, hub iniciar
+
+    cli_ambiente.add_commands(sub, command)
     return parser
 
 

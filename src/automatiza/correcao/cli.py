@@ -35,31 +35,9 @@ def _course(folder: Path):
 def _turma(args: argparse.Namespace, project) -> int:
     from automatiza.correcao import turma
 
-    try:
-        students, assignments, failed = turma.create(
-            project, args.pasta, args.alunos, args.banco, args.curso_id
-        )
-    except turma.CohortError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return USAGE
-    folder = args.pasta.expanduser().resolve()
-    print(f"Turma criada em {folder} (só o seu usuário pode ler a pasta).")
-    print(f"  {len(students)} aluno(s) importado(s) para o banco de notas.")
-    if assignments:
-        print(f"  {len(assignments)} tarefa(s) geradas em {folder / 'release'}: {', '.join(assignments)}")
-    else:
-        print("  nenhuma tarefa gerada: ainda não há exercícios em exercises/.")
-    for problem in failed:
-        print(
-            f"  AVISO: tarefa não gerada ({problem}); corrija o exercício e rode, dentro da turma, "
-            "nbgrader generate_assignment <tarefa> --force",
-            file=sys.stderr,
-        )
-    print(
-        "Próximos passos: distribua as tarefas, recolha as entregas em submitted/<aluno>/<tarefa>/ e rode\n"
-        f"  automatiza corrigir <tarefa> --turma {folder}"
-    )
-    return OK
+    if args.acao == "conferir":
+        return turma.command_check(args)
+    return turma.command_create(args, project)
 
 
 def _corrigir(args: argparse.Namespace, project=None) -> int:
@@ -132,6 +110,8 @@ def _devolutiva(args: argparse.Namespace, project=None) -> int:
         f"{len(written)} devolutiva(s) em {course.root / course.coursedir.feedback_directory}/<aluno>/"
         f"{args.tarefa}/ (entregue com: nbgrader release_feedback {args.tarefa})."
     )
+    for warning in devolutiva.warnings(course, args.tarefa):
+        print(warning, file=sys.stderr)
     return OK
 
 
@@ -195,6 +175,22 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         "(padrão: SQLite em PASTA/gradebook.db)",
     )
     criar.add_argument("--curso-id", default="automatiza-mg", metavar="ID", help="id do curso no nbgrader")
+    criar.add_argument(
+        "--troca",
+        type=Path,
+        default=None,
+        metavar="PASTA",
+        help="pasta de troca de tarefas com quem aprende (padrão: PASTA-troca, ao lado da turma)",
+    )
+    conferir = actions.add_parser(
+        "conferir",
+        help="confere a planilha contra as entregas e os logins do JupyterHub",
+        description="Lista quem entregou sem estar em alunos.csv, quem não entregou cada tarefa liberada e "
+        "quem nunca entrou no JupyterHub da turma.",
+    )
+    conferir.add_argument("pasta", type=Path, metavar="PASTA", help="pasta da turma")
+    conferir.add_argument("--curso-id", default="automatiza-mg", metavar="ID", help="id do curso no nbgrader")
+
 
     p = command(
         "corrigir",

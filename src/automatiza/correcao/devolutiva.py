@@ -1,9 +1,10 @@
 """`automatiza devolutiva`: one HTML page per student and notebook, in pt-BR, from the gradebook.
 
 Written where nbgrader's own feedback goes (``feedback/<aluno>/<tarefa>/<notebook>.html``, with
-``timestamp.txt``), so `nbgrader release_feedback` delivers it. Unlike nbgrader's feedback (issue #917), the
-page never contains test code: for each question it shows the points, the messages of the visible checks that
-failed and, for hidden tests, only their message.
+``timestamp.txt`` and ``submission_secret.txt``), so `nbgrader release_feedback` delivers it: the secret is
+what names the released file, so only the learner who submitted can fetch it. Unlike nbgrader's feedback
+(issue #917), the page never contains test code: for each question it shows the points, the messages of the
+visible checks that failed and, for hidden tests, only their message.
 """
 
 from __future__ import annotations
@@ -240,6 +241,48 @@ def render(
     return "\n".join(parts)
 
 
+RELEASE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_release_files(autograded: Path, submitted: Path, target: Path) -> None:
+    """Copy the files `nbgrader release_feedback` reads, from autograded/ or else submitted/."""
+    for name in RELEASE_FILES:
+        for folder in (autograded, submitted):
+            if (folder / name).is_file():
+                shutil.copy(folder / name, target / name)
+                break
+
+
+def unreleasable(course: curso.Course, assignment: str) -> list[str]:
+    """Students whose feedback nbgrader cannot release: their submission has no submission_secret.txt
+    (it did not come through the exchange, e.g. copied by hand into submitted/)."""
+    root = course.path(course.coursedir.feedback_directory, "*", assignment).parent.parent
+    if not root.is_dir():
+        return []
+    return sorted(
+        folder.name
+        for folder in root.iterdir()
+        if (folder / assignment).is_dir() and not (folder / assignment / "submission_secret.txt").is_file()
+    )
+
+
+def warnings(course: curso.Course, assignment: str) -> list[str]:
+    """pt-BR warnings to show after `devolutiva`: feedback that cannot be released, roster mismatches."""
+    from automatiza.correcao import turma
+
+    out = [
+        f"AVISO: a devolutiva de '{login}' não pode ser liberada pelo nbgrader: a entrega não veio pela "
+        "pasta de troca (falta submission_secret.txt); envie o HTML a essa pessoa por outro meio."
+        for login in unreleasable(course, assignment)
+    ]
+    report = turma.check(course.root, course.course_id)
+    out += [line for line in report.lines() if line.startswith("AVISO")]
+    missing = report.missing.get(assignment)
+    if missing:
+        out.append(f"sem entrega de {assignment}: {', '.join(missing)}")
+    return out
+
+
 def generate(course: curso.Course, assignment: str, students: list[str] | None = None) -> list[Path]:
     """Write the feedback pages of every graded submission of `assignment`; returns the files written."""
     from automatiza.correcao import turma
@@ -257,8 +300,7 @@ def generate(course: curso.Course, assignment: str, students: list[str] | None =
                 continue
             target = course.feedback(student.id, assignment)
             target.mkdir(parents=True, exist_ok=True)
-            if (source / "timestamp.txt").exists():
-                shutil.copy(source / "timestamp.txt", target / "timestamp.txt")
+            _copy_release_files(source, course.submitted(student.id, assignment), target)
             name = (
                 roster.get(student.id).nome
                 if student.id in roster
