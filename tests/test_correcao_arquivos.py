@@ -1,6 +1,5 @@
 """Untrusted files: what a learner controls (the submission folder, the kernel's own folder) is never
-followed,
-never blocks the grader and is never read unbounded.
+followed, never blocks the grader and is never read unbounded.
 
 Every case here fooled or hung the grader before `grading.sandbox.files`: a submitted notebook that is a
 symbolic link to the course's source (graded as the learner's, full marks), an attachment that is a link to
@@ -18,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from correcao_apoio import TAREFA, make_course, solved, submit
+from correcao_apoio import TAREFA, isolation_missing, make_course, solved, submit
 
 from automatiza.grading.sandbox import files
 
@@ -106,12 +105,7 @@ def test_tail_never_blocks_nor_follows(tmp_path):
 
 # ---- the grader, end to end (in a subprocess: the old code hung for ever on some of these) -----------------
 
-LOG_SWAP = (
-    "import os\n"
-    "os.remove('../kernel.log')\n"
-    "{how}\n"
-    "os._exit(3)"
-)
+LOG_SWAP = "import os\nos.remove('../kernel.log')\n{how}\nos._exit(3)"
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +137,12 @@ def graded(tmp_path_factory):
     script = (
         "import json, sys\n"
         "from correcao_apoio import grade\n"
-        f"report = grade(__import__('pathlib').Path({str(root)!r}), isolation={os.geteuid() == 0!r})\n"
+        "from automatiza.correcao import isolamento\n"
+        "try:\n"
+        f"    report = grade(__import__('pathlib').Path({str(root)!r}))\n"
+        "except isolamento.IsolationUnavailable as exc:\n"
+        "    print('SEM-ISOLAMENTO', exc)\n"
+        "    sys.exit(0)\n"
         "print(json.dumps({r.student: [r.score, r.status, r.notes] for r in report.results}))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
@@ -154,6 +153,8 @@ def graded(tmp_path_factory):
     except subprocess.TimeoutExpired:
         pytest.fail("a correção travou (mais de 300 s): um arquivo do aluno bloqueou o corretor")
     assert done.returncode == 0, done.stderr[-3000:]
+    if "SEM-ISOLAMENTO" in done.stdout:
+        isolation_missing(done.stdout)
     results = json.loads(done.stdout.strip().splitlines()[-1])
     return root, results
 

@@ -525,12 +525,17 @@ class Grader:
                 assert self.pool is not None
                 self.pool.fill()
                 assert self.zygote is not None and self.zygote.plan is not None
-                level, warnings = self.zygote.level, list(self.zygote.plan.warnings)
+                plan = self.zygote.plan
+                if self.isolation and not plan.full:  # fail closed: no learner code runs
+                    raise isolamento.IsolationUnavailable(isolamento.unavailable_message(plan))
+                level, warnings = self.zygote.level, list(plan.warnings)
                 if self.zygote.preload_failures:
                     self.log.info("módulos não pré-carregados: %s", self.zygote.preload_failures)
-                if not self.zygote.plan.uid and os.geteuid() == 0:
+                if not plan.isolated:
+                    who = "root" if os.geteuid() == 0 else "o seu usuário"
                     print(
-                        "AVISO: o código dos alunos vai rodar como root (" + self.zygote.level + ")",
+                        f"AVISO: correção SEM isolamento (--sem-isolamento): o código dos alunos roda como "
+                        f"{who}, lê os seus arquivos e tem rede.",
                         file=sys.stderr,
                     )
                 results += await self._grade_all(todo)
@@ -590,10 +595,8 @@ class Grader:
         sources, tests = self._sources
         self.bindings, protected = execucao.test_bindings(tests)
         self.preload = execucao.imported_modules(sources)
-        wanted = isolamento.Plan(
-            uid=self.isolation,
-            mounts=self.isolation,
-            network=self.isolation,
+        make = isolamento.Plan.wanted if self.isolation else isolamento.Plan.none
+        wanted = make(
             limits=self.limits,
             keep=tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
             secrets=tuple(self.course.secrets()),

@@ -1,22 +1,35 @@
-"""Isolation of learners' code on Linux: a private uid per kernel, namespaces and resource limits.
+"""Isolation of learners' code on Linux, with or without root, failing closed.
 
-The grader (running as root, usually) asks the zygote (`zigoto.py`) for kernels; each kernel is a forked child
-that calls `apply()` before any learner code runs:
+Each kernel is a child forked by the zygote (`zigoto.py`) that calls `apply()` before any learner code runs:
 
-1. new mount namespace: every top-level folder outside a small system allowlist (`/usr`, `/lib*`, `/bin`,
-   `/sbin`, `/etc`, `/dev`, `/proc`, `/sys`) is hidden under an empty read-only tmpfs, so the course folder,
-   the repository with the solutions, the gradebook, other kernels' folders and the instructor's home are not
-   even visible; the Python installation and the kernel's own folder are bound back (Python read-only);
-2. new network namespace (no interface but a loopback that is down) and new IPC namespace;
-3. a uid of its own (no other process or file shares it), no supplementary groups, `no_new_privs`;
-4. `setrlimit` for CPU time, address space, processes, file size and open files.
+1. a uid of its own: as root, a reserved uid no other process or file has (`reserve_uids`); as a regular
+   user, a user namespace where the kernel is uid 1000 with no capabilities left (outside it is still the
+   instructor's uid, so what keeps it from the instructor's files is 2 and 3, not file permissions);
+2. new PID namespace (the kernel is PID 1 and sees only its own processes in a fresh `/proc`; the process the
+   zygote knows is a small shim that forwards signals and exits like the kernel), new network namespace
+   (only a loopback that is down) and new IPC namespace;
+3. new mount namespace: every top-level folder outside a small system allowlist (`/usr`, `/lib*`, `/bin`,
+   `/sbin`, `/etc`, `/sys`) is hidden under an empty read-only tmpfs, so the course folder, the repository
+   with the solutions, the gradebook, other kernels' folders and the instructor's home are not even
+   visible; the Python installation is bound back read-only and the kernel's own folder read-write; `/tmp`
+   and `/dev/shm` are private tmpfs with a size limit; `/dev` holds only null, zero, full, random, urandom
+   and tty;
+4. `no_new_privs` and `setrlimit` for CPU time, address space, processes (a total for the kernel: its uid or
+   its user namespace has no other process), file size and open files.
 
-`probe()` tries the strongest plan first and falls back step by step to what the OS allows (e.g. a container
-without CAP_SYS_ADMIN cannot create namespaces), and `Plan.describe()` says in pt-BR what was achieved.
+`probe()` checks, in a forked child, that all of this works here and that the protected folders are out of
+reach. Where it does not, the plan comes back with `warnings` saying what is missing and the grader refuses
+to run learner code (`unavailable_message`), unless the instructor passes `--sem-isolamento` (a `Plan` with
+everything off, recorded as such in the summary and the JSON report).
+
+What this does not do: limit the memory of the kernel's processes as one total (the address-space limit is
+per process; with the process limit that bounds the total, loosely), give the kernel's folder a disk quota
+(only each file is limited) or stop a kernel from using its CPU share until its CPU-time limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -30,16 +43,18 @@ from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
 O_PATH = 0o10000000
+INNER_UID = 1000  # the kernel's uid inside its user namespace (when the grader is not root)
 
-# top-level folders a kernel may see; everything else at the top is hidden
+# top-level folders a kernel may see; everything else at the top is hidden (/dev and /proc are rebuilt)
 SYSTEM_TOP = frozenset({"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "dev", "proc", "sys"})
-# world-writable places inside the allowed folders, hidden too (read-only empty tmpfs)
-HIDDEN_INSIDE = ("/dev/shm", "/dev/mqueue")
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 UID_RANGE = (50000, 59000)  # below systemd's dynamic range (61184-65519) and inside a 65536 uid map
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -80,6 +95,8 @@ class Limits:
     open_files: int = 1024
     output_kb: int = 1024  # output kept per cell by the grader (not an rlimit)
     notebook_seconds: int = 900  # wall time for a whole notebook
+    tmp_mb: int = 256  # the kernel's private /tmp (tmpfs)
+    shm_mb: int = 64  # the kernel's private /dev/shm (tmpfs)
 
     def apply(self, own_uid: bool = True) -> None:
         """Set the limits. RLIMIT_NPROC counts every process of the uid, so it is set only when the kernel
@@ -102,13 +119,25 @@ class Limits:
 class Plan:
     """What each kernel child applies. Serialized as JSON for the zygote."""
 
-    uid: bool = True  # run as a uid of its own (needs root)
+    uid: bool = True  # a uid of its own (a reserved uid as root, a user namespace otherwise)
     mounts: bool = True  # private file system view (mount namespace)
-    network: bool = True  # no network (network namespace)
+    network: bool = True  # no network (network and IPC namespaces)
+    pid: bool = True  # own processes only (PID namespace, fresh /proc)
+    userns: bool = False  # the uid of its own comes from a user namespace (the grader is not root)
     limits: Limits = field(default_factory=Limits)
     keep: tuple[str, ...] = ()  # folders bound back read-only (the Python installation)
     secrets: tuple[str, ...] = ()  # folders that must stay unreadable (course, sources, gradebook)
-    warnings: tuple[str, ...] = ()  # what the probe found weaker than asked, in pt-BR
+    warnings: tuple[str, ...] = ()  # what the probe found missing, in pt-BR: the plan is not usable
+
+    @classmethod
+    def wanted(cls, **kwargs: object) -> Plan:
+        """Full isolation, through a user namespace when this process is not root."""
+        return cls(userns=os.geteuid() != 0, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def none(cls, **kwargs: object) -> Plan:
+        """No isolation at all (`--sem-isolamento`)."""
+        return cls(uid=False, mounts=False, network=False, pid=False, userns=False, **kwargs)  # type: ignore[arg-type]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -121,17 +150,68 @@ class Plan:
             data[key] = tuple(data[key])
         return cls(**data)
 
+    @property
+    def isolated(self) -> bool:
+        return self.uid or self.mounts or self.network or self.pid
+
     def describe(self) -> str:
-        """The isolation level in pt-BR, e.g. 'usuário sem privilégios + ... + sem rede'."""
-        parts = ["usuário sem privilégios" if self.uid else "MESMO usuário do corretor"]
-        parts.append("sistema de arquivos restrito" if self.mounts else "pastas protegidas só por permissões")
+        """The isolation level in pt-BR, e.g. 'usuário sem privilégios (uid reservado) + ... + sem rede'."""
+        if not self.isolated:
+            return (
+                "SEM ISOLAMENTO (--sem-isolamento): o código dos alunos rodou com o seu usuário, "
+                "vendo os seus arquivos e com rede"
+            )
+        parts = []
+        if self.uid:
+            how = "namespace de usuário" if self.userns else "uid reservado"
+            parts.append(f"usuário sem privilégios ({how})")
+        parts.append("sistema de arquivos restrito" if self.mounts else "SEM sistema de arquivos restrito")
+        parts.append("processos isolados" if self.pid else "SEM namespace de processos")
         parts.append("limites de CPU, memória, processos e arquivos")
         parts.append("sem rede" if self.network else "COM rede")
         return " + ".join(parts)
 
     @property
     def full(self) -> bool:
-        return self.uid and self.mounts and self.network and not self.warnings
+        return self.uid and self.mounts and self.network and self.pid and not self.warnings
+
+
+class IsolationUnavailable(Exception):
+    """The machine cannot isolate learners' code; `str()` explains in pt-BR what is missing and the fix."""
+
+
+def unavailable_message(plan: Plan) -> str:
+    """Why grading is refused here and what the instructor can do, in pt-BR."""
+    missing = "; ".join(plan.warnings) or "isolamento incompleto"
+    root = os.geteuid() == 0
+    lines = [
+        "O corretor não consegue isolar o código dos alunos nesta máquina, e por isso não corrige: "
+        "sem isolamento, o código de uma entrega roda como você, lê as soluções e o banco de notas e "
+        "acessa a rede.",
+        f"O que falhou: {missing}.",
+        "Como resolver:",
+    ]
+    if root:
+        lines.append(
+            "  - como root, o corretor precisa criar namespaces (mount, rede, PID); num contêiner isso "
+            "costuma estar bloqueado: rode o contêiner com --cap-add SYS_ADMIN (e seccomp/AppArmor que "
+            "permitam unshare) ou corrija fora dele, com um usuário comum;"
+        )
+    else:
+        lines += [
+            "  - o Linux precisa permitir namespaces de usuário a usuários comuns (o Debian permite): "
+            "confira que 'sysctl user.max_user_namespaces' é maior que 0 e, no Debian 11 ou anterior, "
+            "'sysctl kernel.unprivileged_userns_clone=1';",
+            "  - no Ubuntu 24.04 ou mais novo, o AppArmor bloqueia: 'sudo sysctl "
+            "kernel.apparmor_restrict_unprivileged_userns=0' (ou um perfil do AppArmor para o Python);",
+            "  - num contêiner (Docker), rode-o com --security-opt seccomp=unconfined e --security-opt "
+            "apparmor=unconfined, ou corrija fora dele;",
+        ]
+    lines.append(
+        "Para corrigir assim mesmo, sabendo que nada fica protegido, acrescente --sem-isolamento ao comando "
+        "(o resumo e o relatório JSON registram que a correção foi feita sem isolamento)."
+    )
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -210,21 +290,29 @@ def _make_mountpoint(path: str, is_dir: bool) -> None:
             open(path, "w").close()
 
 
-def _private_view(keep: list[str], writable: list[str]) -> None:
-    """Mount namespace: hide every top-level folder but the system ones, bind `keep` and `writable` back."""
-    unshare(CLONE_NEWNS)
+def _tmpfs(target: str, size_mb: int, mode: str = "1777") -> None:
+    os.makedirs(target, exist_ok=True)
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"mode={mode},size={size_mb}m")
+
+
+def _private_view(keep: list[str], writable: list[str], limits: Limits, fresh_proc: bool) -> None:
+    """In a new mount namespace: hide every top-level folder but the system ones, bind `keep` (read-only)
+    and `writable` back, private size-limited /tmp and /dev/shm, a minimal /dev and a fresh /proc."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     wanted = [(p, False) for p in keep] + [(p, True) for p in writable]
     handles = {p: (os.open(p, O_PATH), stat.S_ISDIR(os.stat(p).st_mode), rw) for p, rw in wanted}
+    devices = {name: os.open(f"/dev/{name}", O_PATH) for name in DEVICES if os.path.exists(f"/dev/{name}")}
     hidden = [
         f"/{name}"
         for name in sorted(os.listdir("/"))
         if name not in SYSTEM_TOP and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}")
     ]
-    hidden += [p for p in HIDDEN_INSIDE if os.path.isdir(p) and not os.path.islink(p)]
     try:
         for top in hidden:
-            mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+            if top == "/tmp":
+                mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits.tmp_mb}m")
+            else:
+                mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
             inside = [p for p in handles if _is_within(p, top)]
             for path in _outermost(inside):
                 fd, is_dir, rw = handles[path]
@@ -232,25 +320,108 @@ def _private_view(keep: list[str], writable: list[str]) -> None:
                 mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
                 if not rw:
                     mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-            mount(None, top, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+            if top != "/tmp":
+                mount(None, top, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        # /dev: only harmless devices, bound from the host's; /dev/shm private and limited
+        mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
+        for name, fd in devices.items():
+            _make_mountpoint(f"/dev/{name}", False)
+            mount(f"/proc/self/fd/{fd}", f"/dev/{name}", None, MS_BIND)
+        for name, target in (
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ):
+            os.symlink(target, f"/dev/{name}")
+        _tmpfs("/dev/shm", limits.shm_mb)
+        mount(None, "/dev", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
+        if fresh_proc:
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     finally:
         for fd, _, _ in handles.values():
             os.close(fd)
+        for fd in devices.values():
+            os.close(fd)
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _enter_user_namespace() -> None:
+    """A user namespace where this process is uid/gid INNER_UID (outside: still the caller's ids)."""
+    uid, gid = os.geteuid(), os.getegid()
+    unshare(CLONE_NEWUSER)
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{INNER_UID} {uid} 1\n")
+    _write("/proc/self/gid_map", f"{INNER_UID} {gid} 1\n")
+
+
+def _drop_capabilities() -> None:
+    """No capability left in the user namespace (the mounts above can never be undone from inside)."""
+    for cap in range(64):
+        if _libc.prctl(ctypes.c_int(PR_CAPBSET_DROP), ctypes.c_ulong(cap), 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    _libc.prctl(ctypes.c_int(PR_CAP_AMBIENT), ctypes.c_ulong(4), 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    _check(_libc.capset(header, data), "capset")
+
+
+def _become_shim(child: int) -> None:
+    """The process outside the new PID namespace: forward signals to the kernel (PID 1 inside), wait for
+    it and exit the same way, so the zygote sees the kernel's own exit. Never returns."""
+    code = 1
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+        def forward(number: int, _frame: object) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, number)
+
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(number, forward)
+        _, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            signal.signal(-code, signal.SIG_DFL)
+            os.kill(os.getpid(), -code)
+            code = 128 - code
+    finally:
+        os._exit(code)
 
 
 def apply(plan: Plan, uid: int | None, writable: list[str]) -> None:
-    """Enter the sandbox described by `plan` (called once, in the forked child, before the kernel starts)."""
+    """Enter the sandbox described by `plan` (once, in the forked child, before the kernel starts).
+
+    With `plan.pid` this forks: the caller becomes the shim (`_become_shim`, never returns) and only the
+    sandboxed child, PID 1 of its namespace, returns."""
+    if plan.userns:
+        _enter_user_namespace()
     flags = (CLONE_NEWNET | CLONE_NEWIPC) if plan.network else 0
+    flags |= CLONE_NEWNS if plan.mounts else 0
+    flags |= CLONE_NEWPID if plan.pid else 0
     if flags:
         unshare(flags)
+    if plan.pid:
+        child = os.fork()
+        if child != 0:
+            _become_shim(child)
     if plan.mounts:
-        _private_view(list(plan.keep), writable)
-    if plan.uid and uid is not None:
+        _private_view(list(plan.keep), writable, plan.limits, fresh_proc=plan.pid)
+    if plan.userns:
+        _drop_capabilities()
+    elif plan.uid and uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    plan.limits.apply(own_uid=plan.uid and uid is not None)
+    plan.limits.apply(own_uid=plan.userns or (plan.uid and uid is not None))
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
 
 
@@ -260,17 +431,19 @@ def apply(plan: Plan, uid: int | None, writable: list[str]) -> None:
 
 def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
     """Runs in a forked child: apply the plan, then check what the kernel could and could not do."""
-    result: dict = {"ok": False, "problems": [], "readable_secrets": [], "writable_outside": []}
+    result: dict = {"ok": False, "problems": []}
+    outer_uid = os.geteuid()
     try:
         apply(plan, uid, [folder])
     except OSError as exc:
         result["error"] = str(exc)
         return result
+    problems = result["problems"]
     for path in plan.keep:
         try:
             os.listdir(path)
         except OSError as exc:
-            result["problems"].append(f"o Python não pode ser lido em {path} ({exc.strerror})")
+            problems.append(f"o Python não pode ser lido em {path} ({exc.strerror})")
     for path in plan.secrets:
         if plan.mounts and any(_is_within(keep, path) for keep in plan.keep):
             continue  # e.g. /root holding the Python installation: only the kept folder is visible there
@@ -279,38 +452,34 @@ def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
                 os.listdir(path)
             else:
                 open(path, "rb").close()
-            result["readable_secrets"].append(path)
+            problems.append(f"o código dos alunos consegue ler {path}")
         except OSError:
             pass
-    for place in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(place):
-            target = os.path.join(place, f".automatiza-sonda-{os.getpid()}")
-            try:
-                with open(target, "w"):
-                    pass
-                os.unlink(target)
-                result["writable_outside"].append(place)
-            except OSError:
-                pass
     try:
         with open(os.path.join(folder, "sonda"), "w") as fh:
             fh.write("ok")
     except OSError as exc:
-        result["problems"].append(f"o kernel não pode escrever na própria pasta ({exc.strerror})")
+        problems.append(f"o kernel não pode escrever na própria pasta ({exc.strerror})")
+    if plan.uid and (os.getuid() == 0 or (not plan.userns and os.getuid() == outer_uid)):
+        problems.append("o kernel não ganhou um usuário próprio")
+    if plan.pid and plan.mounts:
+        visible = [name for name in os.listdir("/proc") if name.isdigit()]
+        if len(visible) > 2:
+            problems.append(f"o kernel vê {len(visible)} processos que não são dele")
     if plan.network:
         import socket
 
         names = [name for _, name in socket.if_nameindex()]
         if names != ["lo"]:
-            result["problems"].append(f"interfaces de rede visíveis: {names}")
-    result["ok"] = not result["problems"]
+            problems.append(f"interfaces de rede visíveis: {names}")
+    result["ok"] = not problems
     return result
 
 
 def _run_probe(plan: Plan, uid: int, folder: str) -> dict:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child
+    if pid == 0:  # child (with plan.pid, the shim; the sandboxed grandchild writes the answer)
         os.close(read_fd)
         try:
             data = _probe_child(plan, uid, folder)
@@ -331,47 +500,19 @@ def _run_probe(plan: Plan, uid: int, folder: str) -> dict:
 
 
 def probe(wanted: Plan, uid: int, folder: str) -> Plan:
-    """The strongest plan, at most `wanted`, that works here; `warnings` says what is missing, in pt-BR.
+    """`wanted` if it works here; otherwise `wanted` with `warnings` saying, in pt-BR, what failed (the
+    grader then refuses to run learner code). A plan without isolation is returned as it is.
 
-    `folder` is an empty scratch folder owned by `uid`, used as the probe's own folder.
-    """
-    warnings: list[str] = []
-    candidates: list[Plan] = []
-    uid_options = [True, False] if wanted.uid and os.geteuid() == 0 else [False]
-    for use_uid in uid_options:
-        for mounts in [True, False] if wanted.mounts else [False]:
-            for network in [True, False] if wanted.network else [False]:
-                candidates.append(replace(wanted, uid=use_uid, mounts=mounts, network=network))
-    chosen: Plan | None = None
-    errors: list[str] = []
-    for candidate in candidates:
-        result = _run_probe(candidate, uid, folder)
-        if result.get("ok"):
-            chosen = candidate
-            if result["readable_secrets"]:
-                warnings.append(
-                    "o código dos alunos consegue ler "
-                    + ", ".join(result["readable_secrets"])
-                    + " (rode chmod o-rwx nessas pastas)"
-                )
-            if result["writable_outside"]:
-                places = ", ".join(result["writable_outside"])
-                warnings.append(f"o código dos alunos consegue escrever em {places}")
-            break
-        errors.append(result.get("error") or "; ".join(result.get("problems", [])))
-    if chosen is None:
-        chosen = replace(wanted, uid=False, mounts=False, network=False)
-        warnings.append("nenhum isolamento funcionou aqui: " + " | ".join(e for e in errors if e))
-    if wanted.uid and not chosen.uid:
-        if os.geteuid() != 0:
-            warnings.append("o corretor não roda como root: o código dos alunos roda com o seu usuário")
-        else:
-            warnings.append("não foi possível trocar de usuário (" + (errors[0] if errors else "?") + ")")
-    if wanted.mounts and not chosen.mounts:
-        warnings.append("sem namespace de montagem: as pastas ficam protegidas só pelas permissões")
-    if wanted.network and not chosen.network:
-        warnings.append("sem namespace de rede: o código dos alunos tem acesso à rede")
-    return replace(chosen, warnings=tuple(warnings))
+    `folder` is an empty scratch folder owned by `uid`, used as the probe's own folder."""
+    if not wanted.isolated:
+        return wanted
+    result = _run_probe(wanted, uid, folder)
+    if result.get("ok"):
+        return replace(wanted, warnings=())
+    problems = list(result.get("problems") or [])
+    if result.get("error"):
+        problems.insert(0, f"o sistema recusou: {result['error']}")
+    return replace(wanted, warnings=tuple(problems or ["a sonda de isolamento falhou"]))
 
 
 # ----------------------------------------------------------------------------------------------------------
