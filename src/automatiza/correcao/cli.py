@@ -76,10 +76,14 @@ def _grade(args: argparse.Namespace, zygote) -> int:
             limits=limits,
             zygote=zygote,
             full_tracebacks=args.tracebacks_completos,
+            isolation=not args.sem_isolamento,
         )
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return USAGE if "tarefa" in str(exc) else SETUP
+    except isolamento.IsolationUnavailable as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return SETUP
     print(report.summary())
     if not report.ok:
         print(
@@ -191,7 +195,6 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     conferir.add_argument("pasta", type=Path, metavar="PASTA", help="pasta da turma")
     conferir.add_argument("--curso-id", default="automatiza-mg", metavar="ID", help="id do curso no nbgrader")
 
-
     p = command(
         "corrigir",
         _corrigir,
@@ -230,6 +233,12 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         default=3072,
         metavar="MB",
         help="memória máxima de cada kernel (padrão: 3072)",
+    )
+    p.add_argument(
+        "--sem-isolamento",
+        action="store_true",
+        help="corrige mesmo onde o código dos alunos não pode ser isolado (ele roda como você, lê os seus "
+        "arquivos e tem rede); o resumo e o relatório registram. Sem esta opção, o corretor se recusa",
     )
     p.add_argument(
         "--tracebacks-completos",
