@@ -201,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_ambiente.add_commands(sub, command)
 
-    from automatiza import cli_ambiente  # aluno preparar|abrir, hub iniciar
+    from automatiza.projects import cli as projects_cli  # projeto novo|verificar|resultados|turma
 
-    cli_ambiente.add_commands(sub, command)
+    projects_cli.add_commands(sub, command)
     return parser
 
 
