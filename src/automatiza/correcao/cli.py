@@ -81,7 +81,7 @@ def _grade(args: argparse.Namespace, zygote) -> int:
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return USAGE if "tarefa" in str(exc) else SETUP
-    except isolamento.IsolationUnavailable as exc:
+    except (isolamento.IsolationUnavailable, corretor.GradingBusy) as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
     print(report.summary())

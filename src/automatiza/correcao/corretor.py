@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import fcntl
 import fnmatch
 import functools
 import glob
@@ -75,6 +76,19 @@ class Result:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     needs_manual: bool = False
+    cells: list[dict] = field(default_factory=list)  # per graded cell: notebook, cell, points, max, status
+
+    def to_json(self) -> dict:
+        return {
+            "aluno": self.student,
+            "situacao": self.status,
+            "nota": self.score,
+            "nota_maxima": self.max_score,
+            "correcao_manual": self.needs_manual,
+            "celulas": self.cells,
+            "eventos": self.notes,
+            "segundos": round(self.seconds, 3),
+        }
 
 
 @dataclass
@@ -88,6 +102,7 @@ class Report:
     kernels: int = 0
     without_submission: list[str] = field(default_factory=list)
     plan: isolamento.Plan | None = None
+    json_path: Path | None = None
 
     @property
     def graded(self) -> list[Result]:
@@ -134,7 +149,35 @@ class Report:
         )
         parts.append(f"isolamento: {self.level}")
         parts += [f"AVISO: {w}" for w in self.warnings]
+        if self.json_path is not None:
+            parts.append(f"relatório: {self.json_path}")
         return "\n".join(parts)
+
+    def to_json(self) -> dict:
+        plan = self.plan
+        return {
+            "tarefa": self.assignment,
+            "segundos": round(self.seconds, 3),
+            "em_paralelo": self.jobs,
+            "kernels": self.kernels,
+            "isolamento": {
+                "nivel": self.level,
+                "isolado": bool(plan and plan.isolated),
+                "completo": bool(plan and plan.full),
+                "sem_isolamento": bool(plan is not None and not plan.isolated),
+                "avisos": self.warnings,
+            },
+            "sem_entrega": self.without_submission,
+            "entregas": [r.to_json() for r in sorted(self.results, key=lambda r: r.student)],
+        }
+
+    def write_json(self, path: Path) -> None:
+        """The report as JSON, written atomically (a reader never sees half a file)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+        self.json_path = path
 
 
 def _num(value: float) -> str:
@@ -188,7 +231,11 @@ class _SharedGradebook:
 
     def __init__(self, gradebook: Gradebook) -> None:
         self._gradebook = gradebook
+        self._session = gradebook.db
         self.db = _DeferredCommits(gradebook.db)
+        # nbgrader's own Gradebook methods (update_or_create_submission...) commit through `gradebook.db`:
+        # they must go through the deferral too, or a submission row is committed before its grades
+        gradebook.db = self.db
         self._cells: dict[tuple, object] = {}
 
     def __call__(self, *args: object, **kwargs: object) -> _SharedGradebook:
@@ -199,7 +246,7 @@ class _SharedGradebook:
 
     def __exit__(self, *exc: object) -> None:
         if exc[0] is not None:
-            self._gradebook.db.rollback()
+            self._session.rollback()
 
     def close(self) -> None:
         return None
@@ -235,10 +282,10 @@ class _SharedGradebook:
         try:
             yield
         except BaseException:
-            self._gradebook.db.rollback()
+            self._session.rollback()
             raise
         else:
-            self._gradebook.db.commit()
+            self._session.commit()
         finally:
             self.db.deferred = False
 
@@ -282,6 +329,10 @@ def _fast_nbgrader(shared: _SharedGradebook):
     finally:
         for module, name, value in reversed(saved):
             setattr(module, name, value)
+
+
+class GradingBusy(Exception):
+    """Another `corrigir` holds the cohort's lock (pt-BR message)."""
 
 
 class SubmissionProblem(Exception):
@@ -469,9 +520,35 @@ class Grader:
 
     # ---- the run ----------------------------------------------------------------------------------------
 
+    def _lock_cohort(self) -> int:
+        """An exclusive lock on the cohort for this run (released when the process ends, even if killed)."""
+        path = self.course.private / "corrigir.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise GradingBusy(
+                f"outra correção já está rodando nesta turma (processo {holder}); espere ela terminar, ou "
+                "interrompa-a, e rode o comando de novo (o que ela já corrigiu fica salvo)"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return fd
+
     async def run(self) -> Report:
-        begin = time.monotonic()
         self.course.private.mkdir(mode=0o700, exist_ok=True)
+        lock = self._lock_cohort()
+        try:
+            report = await self._run_unlocked()
+            report.write_json(self.course.root / "relatorios" / f"correcao-{self.assignment}.json")
+            return report
+        finally:
+            os.close(lock)
+
+    async def _run_unlocked(self) -> Report:
+        begin = time.monotonic()
         handler = logging.FileHandler(self.course.private / "corretor.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.log.addHandler(handler)
@@ -816,6 +893,7 @@ class Grader:
                 result.notes.append(f"notebook(s) desconhecido(s) ignorado(s): {', '.join(extra)}")
             await self._db(self._save, student, stage, executed, zero)
             result.score, result.max_score, result.needs_manual = await self._db(self._scores, student)
+            result.cells = await self._db(self._cell_scores, student)
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the cohort
             self.log.exception("erro ao corrigir %s", student)
             result.status = ERROR
@@ -877,6 +955,31 @@ class Grader:
             submission = gb.find_submission(self.assignment, student)
             return submission.score, submission.max_score, bool(submission.needs_manual_grade)
         return None, None, False
+
+    def _cell_scores(self, student: str) -> list[dict]:
+        """Points of every graded cell of a saved submission, from the gradebook."""
+        cells = []
+        with contextlib.suppress(Exception), self._gradebook() as gb:
+            for name in self.notebooks:
+                notebook = gb.find_submission_notebook(name, self.assignment, student)
+                for grade in sorted(notebook.grades, key=lambda g: g.name):
+                    score = grade.score
+                    if grade.needs_manual_grade:
+                        status = "correcao_manual"
+                    elif score == grade.max_score:
+                        status = "certa"
+                    else:
+                        status = "parcial" if score else "errada"
+                    cells.append(
+                        {
+                            "notebook": name,
+                            "celula": grade.name,
+                            "pontos": score,
+                            "maximo": grade.max_score,
+                            "situacao": status,
+                        }
+                    )
+        return cells
 
 
 def grade(course: curso.Course, assignment: str, **options) -> Report:
