@@ -102,3 +102,22 @@ def test_dockerfile_lint():
     for path in re.findall(r"^COPY (\S+)", text, re.M):
         assert (ROOT / path).exists(), f"COPY de {path}, que não existe no repositório"
 
+
+
+def test_image_configuration_points_instructors_to_the_gradebook(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    script = DEPLOY / "imagem" / "configurar.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True)
+    monkeypatch.setenv("AUTOMATIZA_BANCO_NOTAS", "postgresql+psycopg://notas@banco/notas")
+
+    def load(folder: str):
+        return PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path / folder)).load_config()
+
+    instructor, learner = load("jupyter-instrutor"), load("jupyter-aluno")
+    assert instructor.CourseDirectory.db_url == "postgresql+psycopg://notas@banco/notas"
+    assert "db_url" not in learner.CourseDirectory
+    assert learner.Exchange.root == instructor.Exchange.root == "/srv/nbgrader/exchange"
