@@ -197,7 +197,10 @@ def _conjuntos():
             Coluna(
                 "data_inicio",
                 "texto",
-                "Data da intimação ou ciência, como foi digitada (em geral dd/mm/aaaa)",
+                "Dia do começo do prazo, como foi digitado (em geral dd/mm/aaaa): a data da intimação ou "
+                "da ciência oficial; em licitação com a decisão divulgada na internet, o primeiro dia útil "
+                "seguinte à divulgação (Lei 14.133/2021, art. 183, § 1º, I). Esse dia não entra na "
+                "contagem: o dia 1 do prazo é o seguinte",
             ),
             Coluna("quantidade_dias", "inteiro", "Tamanho do prazo"),
             Coluna("contagem", "categoria", "dias corridos ou dias úteis"),
