@@ -101,6 +101,22 @@ def _catalogo(args: argparse.Namespace, project: Project) -> int:
     return OK if catalog.report(project, names, args.jobs or 1) else FAILED
 
 
+def _painel(args: argparse.Namespace, project: Project) -> int:
+    from automatiza import cohort_panel
+    from automatiza.correcao import curso
+
+    try:
+        files = cohort_panel.write(curso.load(args.turma))
+    except curso.CourseError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return SETUP
+    print(
+        f"Painel da turma: {files['html']} (e as planilhas {files['pessoas'].name}, "
+        f"{files['questoes'].name} e {files['instituicoes'].name})"
+    )
+    return OK
+
+
 def _livro(args: argparse.Namespace, project: Project) -> int:
     from automatiza import book
 
@@ -188,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("tarefa", nargs="*", help="tarefas ou ids de módulo (padrão: todas as escritas)")
     p.add_argument("--jobs", "-j", type=positive, default=None, metavar="N", help="tarefas ao mesmo tempo")
+    p = command(
+        "painel",
+        _painel,
+        "painel da turma para quem dá o curso: progresso por pessoa, questões em que mais se perde ponto "
+        "(com a falha mais comum) e resumo por instituição, em HTML e CSV dentro da pasta da turma",
+    )
+    p.add_argument("--turma", type=Path, required=True, metavar="PASTA", help="pasta da turma")
     command("livro", _livro, "constrói o site do curso (Jupyter Book) a partir dos notebooks executados")
     p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
     _add_execution_options(p)
