@@ -494,3 +494,138 @@ def test_glossary_is_listed_under_reference_and_linked_from_home():
     assert [c["file"] for c in reference["chapters"]] == ["dados", book.GLOSSARY, "outra"]
     assert "[Glossário](glossario.md)" in book.home_page(_curriculum(), glossary=True)
     assert "glossario" not in book.home_page(_curriculum())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notebook pages: download and "Abrir no JupyterLab do curso" (nbgitpuller), configured in the program
+
+HUB = {"hub": "https://hub.exemplo.mg.gov.br", "repositorio": "https://git.exemplo.mg.gov.br/curso/alunos"}
+
+
+def _with_hub(**extra) -> Curriculum:
+    raw = _curriculum().model_dump(mode="json")
+    raw["programa"]["abrir_no_jupyterhub"] = {**HUB, **extra}
+    return Curriculum.model_validate(raw)
+
+
+def test_launch_url_is_an_nbgitpuller_link_to_the_notebook():
+    from urllib.parse import parse_qs, urlsplit
+
+    url = book_ptbr.launch_url({**HUB, "ramo": "turma-2026"}, "notebooks/00-passos.ipynb")
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
+        "https://hub.exemplo.mg.gov.br/hub/user-redirect/git-pull"
+    )
+    query = parse_qs(parts.query)
+    assert query == {
+        "repo": [HUB["repositorio"]],
+        "branch": ["turma-2026"],
+        "urlpath": ["lab/tree/alunos/notebooks/00-passos.ipynb"],  # nbgitpuller clones into 'alunos'
+    }
+    named = parse_qs(urlsplit(book_ptbr.launch_url({**HUB, "pasta": "curso"}, "a.ipynb")).query)
+    assert named["targetpath"] == ["curso"] and named["urlpath"] == ["lab/tree/curso/a.ipynb"]
+    assert named["branch"] == ["main"]
+
+
+def test_hub_configuration_is_validated_in_portuguese(tmp_path):
+    from automatiza import curriculum
+
+    assert _with_hub().programa.abrir_no_jupyterhub.ramo == "main"
+    assert _curriculum().programa.abrir_no_jupyterhub is None
+    raw = _curriculum().model_dump(mode="json")
+    raw["programa"]["abrir_no_jupyterhub"] = {"hub": "hub.exemplo/hub", "repositorio": HUB["repositorio"]}
+    path = tmp_path / "programa.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(curriculum.CurriculumError, match=r"programa\.abrir_no_jupyterhub\.hub: .*https://"):
+        curriculum.load(path)
+
+
+def test_notebook_box_offers_download_and_hub_only_when_configured():
+    plain = book_ptbr.notebook_links("notebooks/00-passos", "../_sources/notebooks/00-passos.ipynb", None)
+    assert 'href="../_sources/notebooks/00-passos.ipynb" download' in plain
+    assert "Baixar o notebook (00-passos.ipynb)" in plain
+    assert "git-pull" not in plain and "JupyterHub" not in plain
+
+    page = "exercicios/00-passos/00-passos"
+    with_hub = book_ptbr.notebook_links(page, "../../_sources/exercicios/00-passos/00-passos.ipynb", HUB)
+    soup = BeautifulSoup(with_hub, "html.parser")
+    launch = soup.select_one("a.automatiza-abrir")
+    assert launch is not None and launch.get_text(strip=True) == "Abrir no JupyterLab do curso"
+    assert "urlpath=lab%2Ftree%2Falunos%2Fexercicios%2F00-passos%2F00-passos.ipynb" in launch["href"]
+    assert "exercises" not in launch["href"], "an exercise page must never open the source with solutions"
+    assert "versão de estudante" in soup.get_text() and "Assignments" in soup.get_text()
+
+
+def test_site_config_carries_the_hub_to_the_sphinx_extension(tiny):
+    config = book.site_config(tiny, _with_hub(ramo="alunos"))
+    assert config["sphinx"]["config"]["automatiza_jupyterhub"] == {**HUB, "ramo": "alunos", "pasta": ""}
+    assert book.site_config(tiny, _curriculum())["sphinx"]["config"]["automatiza_jupyterhub"] == {}
+    assert "Abrir no JupyterLab do curso" in book.module_page(
+        _with_hub(), _with_hub().module("00"), _notebooks()["00"]
+    )
+
+
+def _notebook_links(page: Path) -> list[str]:
+    return [a["href"] for a in _soup(page).find_all("a", href=True) if ".ipynb" in a["href"]]
+
+
+@pytest.mark.lento
+def test_notebook_pages_have_a_download_box_and_no_hub_link_without_a_hub(built_course):
+    assert built_course.curriculum().programa.abrir_no_jupyterhub is None
+    for page in _notebook_pages(built_course):
+        box = _soup(page).select_one("article div.automatiza-notebook")
+        assert box is not None, f"{page.name} has no 'Usar este notebook' box"
+        download = box.select_one("a.automatiza-baixar[download]")
+        assert download is not None, f"{page.name} has no download link in its box"
+        target = (page.parent / download["href"]).resolve()
+        assert target.is_relative_to(built_course.site_html.resolve()) and target.suffix == ".ipynb"
+        assert nbformat.read(target, as_version=4).cells
+        assert not box.select("a.automatiza-abrir"), f"{page.name} links a JupyterHub that is not configured"
+        assert "git-pull" not in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.lento
+def test_exercise_pages_never_link_to_a_source_notebook(built_course):
+    checked = 0
+    for module in _written(built_course):
+        if not module.tarefa:
+            continue
+        for source in built_course.assignment_notebooks(module.tarefa.nome):
+            page = _exercise_html(built_course, module.tarefa.nome, source)
+            links = _notebook_links(page)
+            assert links, f"{page.name} offers no notebook to download"
+            student = (built_course.released / module.tarefa.nome / source.name).read_bytes()
+            for href in links:
+                assert "exercises/" not in href, f"{page.name} links the source notebook: {href}"
+                target = (page.parent / href).resolve()
+                assert target.read_bytes() == student, f"{page.name}: {href} is not the student version"
+                checked += 1
+    assert checked
+
+
+@pytest.mark.lento
+def test_a_configured_hub_puts_an_nbgitpuller_link_on_every_notebook_page(tiny, monkeypatch):
+    """A real (small) Jupyter Book build with `programa.abrir_no_jupyterhub` set."""
+    from urllib.parse import parse_qs, urlsplit
+
+    monkeypatch.setattr(
+        book, "data_dictionary", lambda: "Conjuntos de dados sintéticos."
+    )  # the glossary links it
+    raw = _with_hub(ramo="alunos").model_dump(mode="json")
+    tiny.curriculum_file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    _build_stand_ins(tiny)
+    assert book.build(tiny), (tiny.reports / "livro.log").read_text(encoding="utf-8")[-3000:]
+    pages = {
+        "notebooks/00-passos": tiny.site_html / "notebooks" / "00-passos.html",
+        "exercicios/00-passos/00-passos": tiny.site_html / "exercicios" / "00-passos" / "00-passos.html",
+    }
+    for docname, page in pages.items():
+        launch = _soup(page).select("article a.automatiza-abrir")
+        assert len(launch) == 1, f"{page.name}: expected one 'Abrir no JupyterLab do curso' link"
+        query = parse_qs(urlsplit(launch[0]["href"]).query)
+        assert query["repo"] == [HUB["repositorio"]] and query["branch"] == ["alunos"]
+        assert query["urlpath"] == [f"lab/tree/alunos/{docname}.ipynb"]
+        download = _soup(page).select_one("article a.automatiza-baixar")
+        assert (page.parent / download["href"]).resolve() == (
+            tiny.site_html / "_sources" / f"{docname}.ipynb"
+        )

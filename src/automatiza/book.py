@@ -318,7 +318,7 @@ def module_page(
         else "este módulo não tem tarefa"
     )
     lines += [
-        "| Ficha do módulo | |",
+        "| Ficha do módulo | Detalhes |",
         "| --- | --- |",
         f"| Etapa | {stage.nome} ({months(stage)}) |",
         f"| Semana | {module.semana} (mês {month_of_week(stage, module.semana)}) |",
@@ -340,8 +340,10 @@ def module_page(
         lines += [f"- {link(_cell(nb.title), nb.target, here)}" for nb in notebooks.lessons]
         lines += [
             "",
-            "Cada lição aparece aqui já executada, com as saídas. Para estudar no JupyterLab, use o botão de "
-            "download no topo da página da lição e escolha **.ipynb**.",
+            "Cada lição aparece aqui já executada, com as saídas. Para estudar no JupyterLab, abra a lição e "
+            "use **Baixar o notebook**"
+            + (" ou **Abrir no JupyterLab do curso**" if cur.programa.abrir_no_jupyterhub else "")
+            + ", logo abaixo do título.",
             "",
         ]
     if notebooks.exercises and module.tarefa:
@@ -534,6 +536,9 @@ def site_config(project: Project, cur: Curriculum) -> dict:
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     config["title"] = cur.programa.titulo
     config["author"] = cur.programa.instituicao
+    hub = cur.programa.abrir_no_jupyterhub
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["automatiza_jupyterhub"] = hub.model_dump() if hub else {}  # read by automatiza.book_ptbr
     return config
 
 

@@ -27,12 +27,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+URL = re.compile(r"^https?://[^\s/?#]+[^\s?#]*$")
+
+
+class JupyterHubLaunch(_Strict):
+    """Where the site's "Abrir no JupyterLab do curso" links go (nbgitpuller on the course JupyterHub).
+
+    `repositorio` is a git repository with the learners' material in the site's layout (notebooks/... and
+    exercicios/<tarefa>/..., student versions only): never this course repository, which has solutions.
+    """
+
+    hub: str  # e.g. https://hub.exemplo.mg.gov.br (without /hub)
+    repositorio: str
+    ramo: str = Field(default="main", min_length=1)
+    pasta: str = Field(default="", pattern=r"^[^/\s]*$")  # folder nbgitpuller creates; default: repo name
+
+    @field_validator("hub", "repositorio")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not URL.match(value):
+            raise ValueError(f"use um endereço que comece com https:// (veio {value!r})")
+        return value
+
+    @field_validator("hub")
+    @classmethod
+    def _no_hub_suffix(cls, value: str) -> str:
+        if value.endswith("/hub"):
+            raise ValueError("use o endereço do JupyterHub sem o '/hub' do final")
+        return value
+
+
 class Program(_Strict):
     titulo: str = Field(min_length=3)
     subtitulo: str = ""
     instituicao: str = Field(min_length=3)
     duracao_meses: int = Field(ge=1, le=24)
     apresentacao: str = Field(min_length=10)
+    abrir_no_jupyterhub: JupyterHubLaunch | None = None
 
 
 class Stage(_Strict):
