@@ -533,12 +533,18 @@ def gerar_despachos(pasta: Path, n: int, semente: int) -> dict:
             "(documento assinado eletronicamente)",
             str(ex["assinante"][i]),
             "Diretor(a)" if sigla != "SEPLAG/GAB" else "Chefe de Gabinete",
-            f"MASP {masp[:1]}.{masp[1:4]}.{masp[4:6]}-{masp[6]}",
+            f"MASP {masp[0]}.{masp[1:4]}.{masp[4:7]}-{_digito_masp(masp)}",
         ]
         fim = "\r\n" if i in marcas["crlf"] else "\n"
         codificacao = "latin-1" if i in marcas["latin1"] else "utf-8"
         (pasta / g.arquivo).write_bytes((fim.join(linhas) + fim).encode(codificacao))
     return {**marcas, "gabarito": gabarito}
+
+
+def _digito_masp(masp: str) -> int:
+    """Dígito verificador sintético (módulo 11) de um MASP de 7 algarismos, escrito como 1.127.505-7."""
+    resto = sum(int(a) * p for a, p in zip(masp, range(8, 1, -1), strict=True)) % 11
+    return 0 if resto < 2 else 11 - resto
 
 
 PADRAO_PROCESSO = re.compile(r"\b(\d{4}\.?\d{2}\.?\d{7}/?\d{4}-?\d{2})\b")
