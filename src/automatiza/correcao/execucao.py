@@ -30,6 +30,7 @@ from nbgrader.preprocessors import Execute
 
 from automatiza.correcao import guarda
 from automatiza.correcao.pool import SandboxKernel
+from automatiza.grading import checks
 
 TRUNCATED = "\n... saída cortada pelo corretor (limite de {kb} KB por célula) ...\n"
 MAX_RESTARTS = 3
@@ -55,6 +56,7 @@ class Outcome:
     restored: list[str] = field(default_factory=list)  # what the guard had to undo
     kernels: int = 0
     seconds: float = 0.0
+    judged: int = 0  # test cells judged by the grader, outside the kernel
 
 
 class SandboxedExecute(Execute):
@@ -69,6 +71,7 @@ class SandboxedExecute(Execute):
         self._cut: set[tuple[int, str]] = set()
         self._armed: tuple[int, int, str, bytes] | None = None
         self._guarded: dict[int, list[str]] = {}  # test cell index -> items restored by a folded guard
+        self._plans: dict[tuple[str, str], list[checks.Check] | None] = {}
 
     # ---- nbclient hooks ---------------------------------------------------------------------------------
 
@@ -165,6 +168,51 @@ class SandboxedExecute(Execute):
         self._armed = (index, following, nonce, kernel.key)
         self.kc.pending_expressions = {"g": self._guard_expression(nonce)}
 
+    # ---- test cells judged by the grader ----------------------------------------------------------------
+
+    def _checks(self, cell: NotebookNode) -> list[checks.Check] | None:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        key = (grade_id, cell.source)
+        if key not in self._plans:
+            try:
+                self._plans[key] = checks.plan(cell.source)
+            except checks.Unsupported:
+                self._plans[key] = None
+        return self._plans[key]
+
+    async def _judge_outside(self, cell: NotebookNode, index: int, outcome: Outcome) -> bool:
+        """Judge a test cell in the grader (`grading.checks`) if its shape allows: only the learner's values
+        are computed in the kernel. False: the cell runs in the kernel as nbgrader runs it."""
+        found = self._checks(cell)
+        if found is None:
+            return False
+        outcome.restored += self._guarded.pop(index, [])
+        wanted = checks.requests(found)
+        expression = (
+            f"__import__('automatiza.correcao.guarda', fromlist=['_']).avaliar({json.dumps(wanted)!r})"
+        )
+        cell.outputs = []
+        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
+        reply = await self.async_wait_for_reply(msg_id, cell)
+        if reply is None:
+            raise CellTimeoutError("tempo esgotado ao calcular os valores da verificação")
+        try:
+            result = reply["content"]["user_expressions"]["v"]
+            if result.get("status") != "ok":
+                raise checks.BadAnswer(str(result.get("ename", "?")))
+            text = ast.literal_eval(result["data"]["text/plain"])
+            if not isinstance(text, str):
+                raise checks.BadAnswer("texto")
+            cell.outputs = checks.judge(found, checks.answers(text, len(wanted)))
+        except (checks.BadAnswer, KeyError, TypeError, ValueError, SyntaxError, MemoryError, RecursionError):
+            cell.outputs = checks.broken()
+            outcome.events.append(
+                f"os valores do teste {cell_label(cell, index)} voltaram inválidos do kernel"
+            )
+        cell.execution_count = None
+        outcome.judged += 1
+        return True
+
     # ---- running a notebook -----------------------------------------------------------------------------
 
     async def run(
@@ -221,6 +269,8 @@ class SandboxedExecute(Execute):
                     cell.outputs = [error_output("KernelParou", "célula não executada: kernel parou demais")]
                     continue
                 try:
+                    if is_test_cell(cell) and await self._judge_outside(cell, index, outcome):
+                        continue
                     if is_test_cell(cell):
                         if index in self._guarded:
                             trusted, restored = True, self._guarded.pop(index)

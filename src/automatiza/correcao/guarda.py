@@ -16,10 +16,13 @@ autograded test cell the grader runs `restaurar(nonce, bindings)` silently, whic
 - answers with what it restored and an HMAC of the grader's nonce, so the grader notices a guard that did
   not run.
 
-This protects the integrity of grading against the tricks a learner can try in a notebook. It is not a
-security boundary against an adversary with deep CPython knowledge inside their own kernel (the isolation
-layer is that boundary, and it protects the other students, the sources and the gradebook): at worst such an
-adversary changes their own grade, and the instructor sees the restored items in the grader's report.
+This guard is a DETERRENT, not a protection: it runs inside the learner's own process, so whatever it saves
+(its snapshot, its HMAC key) the learner's code can read and change, and an audit hook, a thread or a signal
+handler can patch again after it ran. Grades do not rest on it where the course's checks allow: those test
+cells are judged by the grader, outside the kernel (`automatiza.grading.checks`, with `avaliar` below), and
+their hidden tests and expected values never enter the kernel. The guard still covers the test cells of any
+other shape, against casual tricks, and the instructor sees what it restored in the grader's report. What
+protects the other students, the sources and the gradebook is the isolation (`isolamento`), not this.
 """
 
 from __future__ import annotations
@@ -420,3 +423,68 @@ def restaurar(nonce: str, bindings: list) -> str:
 def token_esperado(key: bytes, nonce: str, restored: list[str]) -> str:
     """What the grader expects back from `restaurar` (same JSON encoding of the restored list)."""
     return hmac.new(key, (nonce + json.dumps(restored)).encode(), hashlib.sha256).hexdigest()
+
+
+# ---- values for the grader (`automatiza.grading.checks`) -------------------------------------------------
+
+_PLAIN_TYPES = {
+    str: "str",
+    int: "int",
+    float: "float",
+    bool: "bool",
+    list: "list",
+    tuple: "tuple",
+    dict: "dict",
+    set: "set",
+    frozenset: "set",
+    type(None): "NoneType",
+}
+
+
+def _tag(value: object, depth: int = 0) -> dict:
+    """A value as tagged JSON data (the grader rebuilds plain Python values from it and compares them)."""
+    if depth > 40:
+        return {"t": "outro", "tipo": "profundo demais"}
+    kind = type(value)
+    if kind.__module__ == "numpy" and hasattr(value, "item") and not hasattr(value, "__len__"):
+        value = value.item()  # type: ignore[attr-defined]
+        kind = type(value)
+    if value is None:
+        return {"t": "none", "v": None}
+    if kind is bool:
+        return {"t": "bool", "v": value}
+    if kind is int:
+        return {"t": "int", "v": value}
+    if kind is float:
+        text = repr(value)
+        return {"t": "float", "v": text if text in ("nan", "inf", "-inf") else value}
+    if kind is str:
+        return {"t": "str", "v": value}
+    if kind is list or kind is tuple:
+        return {"t": "list" if kind is list else "tuple", "v": [_tag(v, depth + 1) for v in value]}  # type: ignore[attr-defined]
+    if kind is set or kind is frozenset:
+        return {"t": "set", "v": [_tag(v, depth + 1) for v in value]}  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        return {"t": "dict", "v": [[_tag(k, depth + 1), _tag(v, depth + 1)] for k, v in dict.items(value)]}
+    if isinstance(value, type) and value in _PLAIN_TYPES:
+        return {"t": "type", "v": _PLAIN_TYPES[value]}
+    return {"t": "outro", "tipo": str(getattr(kind, "__name__", "?"))[:100]}
+
+
+def avaliar(pedidos: str) -> str:
+    """Evaluate each expression of the JSON list `pedidos` in the learner namespace; JSON list of tagged
+    values or ``{"erro": [nome, mensagem]}``. Runs in the learner's kernel: the grader treats the answer as
+    untrusted data and does the comparing itself."""
+    shell = _snapshot.shell
+    namespace = shell.user_ns if shell is not None else {}
+    answers = []
+    for expression in json.loads(pedidos):
+        try:
+            answers.append(_tag(eval(expression, namespace)))  # noqa: S307 - the grader's own expressions
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the learner's code fails as it fails
+            try:
+                message = str(exc)
+            except Exception:  # noqa: BLE001
+                message = "?"
+            answers.append({"erro": [type(exc).__name__, message]})
+    return json.dumps(answers)
