@@ -39,8 +39,9 @@ def by_institution(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def markdown(frame: pd.DataFrame, title: str) -> str:
-    """A page a citizen can read: totals side by side, then one card per project."""
+def markdown(projects: list[Project], title: str) -> str:
+    """A page a citizen can read: totals side by side, then one card per project with its assumptions."""
+    frame = table(projects)
     totals = frame.groupby("esfera")["horas_economizadas_mes"].sum()
     lines = [
         f"# {title}",
@@ -65,15 +66,18 @@ def markdown(frame: pd.DataFrame, title: str) -> str:
             f"| {row.esfera} | {row.instituicao} | {row.projetos} | {br(row.horas_economizadas_mes, 1)} |"
         )
     lines += ["", "## Projetos", ""]
-    for row in frame.sort_values("horas_economizadas_mes", ascending=False).itertuples():
+    for project in sorted(projects, key=lambda p: -p.impact.hours_saved):
+        c = project.canvas
         lines += [
-            f"### {row.projeto}",
+            f"### {c.projeto}",
             "",
-            f"{row.instituicao} ({row.esfera}), {row.unidade}.",
+            f"{c.instituicao} ({SPHERE[c.esfera]}), {c.unidade}.",
             "",
-            f"{row.resumo}",
+            c.resumo,
             "",
-            f"**{br(row.horas_economizadas_mes, 1)} horas economizadas por mês.**",
+            f"**{project.headline}.** De onde vem o número:",
+            "",
+            *[f"- {a}" for a in project.impact.assumptions()],
             "",
         ]
     return "\n".join(lines)
@@ -81,7 +85,8 @@ def markdown(frame: pd.DataFrame, title: str) -> str:
 
 def write(folders: list[Path], output: Path, title: str = "Resultados da turma") -> dict[str, Path]:
     """Read every package in `folders` and write resultados.csv, resultados.md and resultados.html."""
-    frame = table([Project.read(folder) for folder in folders])
+    projects = [Project.read(folder) for folder in folders]
+    frame = table(projects)
     output.mkdir(parents=True, exist_ok=True)
     files = {
         "csv": output / "resultados.csv",
@@ -89,7 +94,7 @@ def write(folders: list[Path], output: Path, title: str = "Resultados da turma")
         "html": output / "resultados.html",
     }
     frame.to_csv(files["csv"], sep=";", decimal=",", index=False, encoding="utf-8")
-    page = markdown(frame, title)
+    page = markdown(projects, title)
     files["md"].write_text(page, encoding="utf-8")
     body = frame.to_html(index=False, escape=True, border=0)
     files["html"].write_text(
