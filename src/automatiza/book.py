@@ -586,6 +586,9 @@ def stage(project: Project) -> Path:
             if nb.assets is not None:
                 _copy_assets(nb.assets, target.parent)
 
+    from automatiza import capturas  # screenshots of the JupyterHub tour; figures dropped when missing
+
+    capturas.stage(project, out)
     tree = toc(cur, notebooks, extra_pages=extra, dictionary=dictionary)
     (out / TOC).write_text(
         "# Gerado por `automatiza livro` a partir de curriculum/programa.yml. Não edite.\n"

@@ -23,6 +23,7 @@ import resource
 import secrets
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -158,6 +159,7 @@ def write(settings: Settings) -> Path:
         state / "jupyter-instrutor", Path(settings.cohort), Path(settings.exchange), settings.course_id
     )
     (state / "hub.json").write_text(json.dumps(asdict(settings), indent=2, ensure_ascii=False), "utf-8")
+    (state / "hub.json").chmod(0o600)  # logins: personal data
     config = state / "jupyterhub_config.py"
     config.write_text(
         "# Gerado por `automatiza hub iniciar` a partir de hub.json (rode o comando de novo para mudar).\n"
@@ -248,6 +250,27 @@ def make_cgroups(name: str, memory_bytes: int, cpus: float) -> list[Path]:
         return []
 
 
+def remove_cgroups(name: str) -> None:
+    """Remove a learner's (empty) cgroups, if any."""
+    for path in (
+        Path("/sys/fs/cgroup") / CGROUP / name,
+        Path("/sys/fs/cgroup/memory") / CGROUP / name,
+        Path("/sys/fs/cgroup/cpu") / CGROUP / name,
+    ):
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
+def open_secrets(project: Project) -> list[Path]:
+    """Folders with solutions that other accounts can read (learners must not)."""
+    exercises = project.exercises
+    if exercises.is_dir() and exercises.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH):
+        return [exercises]
+    return []
+
+
 def memory_of(name: str) -> int | None:
     """Memory in use by a learner's cgroup (server and kernels), in bytes; None when unknown."""
     for path in (
@@ -307,6 +330,10 @@ class CourseSpawner(LocalProcessSpawner):  # type: ignore[misc,valid-type]
             self.log.warning("sem cgroups: limite de memória por processo para %s", self.user.name)
         return await super().start()
 
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        remove_cgroups(self.user.name)
+
     def get_env(self):
         env = super().get_env()
         s = self._settings()
@@ -321,6 +348,8 @@ class CourseSpawner(LocalProcessSpawner):  # type: ignore[misc,valid-type]
         groups = [str(g / "cgroup.procs") for g in getattr(self, "_cgroups", [])]
         memory = int(self._settings().memory_mb) * 1024 * 1024
 
+        folder = self.notebook_dir
+
         def preexec():
             if groups:
                 for procs in groups:
@@ -329,6 +358,8 @@ class CourseSpawner(LocalProcessSpawner):  # type: ignore[misc,valid-type]
             else:
                 resource.setrlimit(resource.RLIMIT_AS, (memory * 2, memory * 2))
             become_user()
+            if folder:  # nbgrader's Assignments panel fetches into the working folder
+                os.chdir(folder)
 
         return preexec
 
@@ -368,9 +399,16 @@ def run(settings: Settings, project: Project) -> int:
         raise HubError(
             f"faltam contas locais para: {', '.join(missing)}. Crie-as (useradd) ou use --criar-contas"
         )
+    for folder in open_secrets(project):
+        print(
+            f"AVISO: outras contas conseguem ler {folder} (soluções e testes ocultos). Feche a pasta "
+            f"para quem aprende: chown -R <instrutor> {folder} && chmod 700 {folder}",
+            file=sys.stderr,
+        )
     config = write(settings)
     command = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(config)]
     print(f"JupyterHub da turma em http://{settings.ip}:{settings.port}/ (Ctrl+C para parar)", flush=True)
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return subprocess.call(command, cwd=settings.state, env=env)
+    os.chdir(settings.state)
+    os.execve(command[0], command, env)  # JupyterHub takes this process over: signals reach it directly
