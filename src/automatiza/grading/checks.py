@@ -170,6 +170,9 @@ def _statements(body: list[ast.stmt], helpers: dict[str, list[ast.stmt]], depth:
                 checks += _statements(helpers[call.func.id], helpers, depth + 1)
             else:
                 raise Unsupported(call.func.id)
+        elif isinstance(statement, ast.Try) and not statement.handlers and not statement.orelse:
+            # `try: _ocultos()` / `finally: del _ocultos`, as the course writes its hidden tests
+            checks += _statements(statement.body + statement.finalbody, helpers, depth)
         elif isinstance(statement, ast.Pass):
             continue
         else:
