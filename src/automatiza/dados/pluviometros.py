@@ -259,7 +259,7 @@ def _conjuntos():
                 tolerancia=0.002,
             ),
         ),
-        modulos=("09", "08"),
+        modulos=("09",),
         n_teste=31,
         notas=(
             "Limiares sugeridos para os exercícios (ilustrativos, não são os oficiais da Defesa Civil): "
