@@ -1,11 +1,13 @@
 """The course site in a real browser (Debian's Chromium through Playwright), served from a local HTTP server.
 
 Every request that does not go to the local server is blocked and recorded: the site must work offline.
+axe-core (bundled in axe-playwright-python) checks every page for serious or critical accessibility problems.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import threading
@@ -20,6 +22,9 @@ from automatiza.paths import Project
 pytestmark = [pytest.mark.navegador, pytest.mark.lento]
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = "AUTOMATIZA_CAPTURAS"  # folder where the tests save screenshots of the site, when set
+DESKTOP = {"width": 1300, "height": 900}
+PHONE = {"width": 420, "height": 860}
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -72,8 +77,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, site: str):
-    """A fresh page that may only talk to the local server; other requests are blocked and recorded."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, locale="pt-BR")
+    """A fresh desktop page that may only talk to the local server (other requests are blocked, recorded)."""
+    yield from _page(browser, site, DESKTOP)
+
+
+@pytest.fixture
+def phone(browser, site: str):
+    yield from _page(browser, site, PHONE)
+
+
+def _page(browser, site: str, viewport: dict):
+    context = browser.new_context(viewport=viewport, locale="pt-BR")
     outside: list[str] = []
 
     def route(r):
@@ -140,3 +154,78 @@ def test_search_finds_cpf(page, site):
     summary = page.locator("#search-results p.search-summary").inner_text()
     assert "Pesquisa finalizada" in summary, f"search summary not in Portuguese: {summary!r}"
     assert "CPF" in results.first.inner_text() or "cpf" in results.first.inner_text().lower()
+
+
+def _site_pages(project: Project) -> list[str]:
+    html = project.site_html
+    return sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not {"_static", "_sources", "_images"} & set(p.relative_to(html).parts)
+    )
+
+
+def _screenshot(page, name: str) -> None:
+    if folder := os.environ.get(SCREENSHOTS):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=False)
+
+
+def test_no_serious_accessibility_problem_on_any_page(page, site, built_course):
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        _unavailable("o pacote axe-playwright-python não está instalado")
+    axe = Axe()
+    pages = _site_pages(built_course)
+    assert len(pages) > 10 and "index.html" in pages and "glossario.html" in pages
+    problems = []
+    for name in pages:
+        page.goto(f"{site}/{name}")
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in {"serious", "critical"}:
+                targets = [node["target"] for node in violation["nodes"][:3]]
+                problems.append(f"{name}: {violation['id']} ({violation['impact']}) em {targets}")
+    assert not problems, f"{len(problems)} problema(s) de acessibilidade:\n" + "\n".join(problems)
+
+
+def test_one_search_box_on_desktop_and_one_on_a_phone(page, phone, site):
+    controls = "button.search-button__button, input[name=q]"
+    for viewport in (page, phone):
+        viewport.goto(f"{site}/index.html")
+        visible = [c for c in viewport.locator(controls).all() if c.is_visible()]
+        assert len(visible) == 1, f"{len(visible)} caixas de busca visíveis em {viewport.viewport_size}"
+    _screenshot(page, "inicio.png")
+    _screenshot(phone, "inicio-celular.png")
+    phone.locator("button.search-button__button:visible").click()
+    field = phone.locator("#pst-search-dialog input[name=q]")
+    field.wait_for(state="visible")
+    field.fill("CPF")
+    field.press("Enter")
+    phone.wait_for_url(re.compile(r"/search\.html\?q=CPF"))
+    phone.locator("#search-results ul.search li").first.wait_for()
+
+
+def test_lesson_and_exercise_pages_offer_the_notebook(page, site, built_course):
+    module = built_course.curriculum().module("01")
+    pages = [Path(module.licoes[0]).with_suffix(".html").as_posix()]
+    pages += [
+        f"exercicios/{module.tarefa.nome}/{nb.stem}.html"
+        for nb in built_course.assignment_notebooks(module.tarefa.nome)
+    ]
+    for name in pages:
+        page.goto(f"{site}/{name}")
+        box = page.locator("article .automatiza-notebook")
+        assert box.is_visible(), f"{name}: sem a caixa 'Usar este notebook'"
+        download = box.get_by_role("link", name=re.compile(r"^Baixar o notebook"))
+        with page.expect_download() as event:
+            download.click()
+        saved = event.value
+        assert saved.suggested_filename.endswith(".ipynb")
+        notebook = json.loads(Path(saved.path()).read_text(encoding="utf-8"))
+        assert notebook["cells"]
+        text = json.dumps(notebook)
+        assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text, name
+        hub = built_course.curriculum().programa.abrir_no_jupyterhub
+        assert box.get_by_role("link", name="Abrir no JupyterLab do curso").count() == (1 if hub else 0)
+        _screenshot(page, name.replace("/", "_").replace(".html", ".png"))
