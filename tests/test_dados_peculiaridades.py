@@ -52,3 +52,20 @@ def test_peculiaridade_na_taxa_documentada(gerado, nome, codigo):
         assert abs(observado - q.taxa) <= q.margem, (
             f"{nome}: {q.descricao}: observado {observado:.4%}, documentado {q.taxa:.4%} ± {q.margem:.4%}"
         )
+
+
+TEXTUAIS = ("ambiguas", "vagas", "erros_digitacao", "curtas")
+
+
+@pytest.mark.parametrize("codigo", TEXTUAIS)
+def test_peculiaridades_das_demandas_sao_medidas_nos_textos(codigo):
+    """The measure reads the messages: the same bookkeeping with plain, well-written texts measures zero."""
+    q = next(q for q in dados.catalogo()["demandas_cidadao"].peculiaridades if q.codigo == codigo)
+    df, marcas = _tabela("demandas_cidadao")
+    assert q.medir(df, marcas) > 0
+    simples = df.assign(texto="Tem um buraco enorme na Rua da Bahia. Peço que tapem o buraco o quanto antes.")
+    assert q.medir(simples, marcas) == 0.0, f"{codigo}: a medida não olha os textos"
+    copia = df.copy()
+    primeiras = copia.index[: len(copia) // 2]
+    copia.loc[primeiras, "texto"] = simples.loc[primeiras, "texto"]
+    assert q.medir(copia, marcas) < q.medir(df, marcas), f"{codigo}: a medida não acompanha os textos"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -555,11 +556,83 @@ def gerar_demandas(n: int, semente: int) -> tuple[pd.DataFrame, dict]:
 # ----------------------------------------------------------------------------------------------------
 
 
-def _taxa_marca(nome: str):
-    def medir(df, m):
-        return len(m[nome]) / len(df)
+# As quatro medidas abaixo leem os textos gerados (não as marcas do gerador): cada mensagem é comparada,
+# depois de normalizada (minúsculas, sem acentos nem pontuação, abreviações por extenso, letras repetidas
+# juntadas), com as frases de cada categoria. Erros de digitação que apagam letras escapam de algumas
+# comparações; por isso as medidas ficam um pouco abaixo da taxa, dentro da margem documentada.
+_EXTENSO = {"q": "que", "n": "nao", "vc": "voce", "pq": "porque", "ta": "esta", "pra": "para", "tb": "tambem"}
 
-    return medir
+
+def _normalizar(texto: str) -> str:
+    texto = _sem_acento(texto.lower()).replace("pfv", "por favor")
+    palavras = [
+        _EXTENSO.get(p, p[:-1] + "que" if p.endswith("q") and len(p) > 2 else p)
+        for p in re.sub(r"[^\w\s]", " ", texto).split()
+    ]
+    return re.sub(r"([a-z])\1+", r"\1", " ".join(palavras))
+
+
+def _padrao(modelos, inteiro: bool = False) -> re.Pattern:
+    """Uma regex que reconhece qualquer um dos modelos ({local}, {linha}... aceitam qualquer trecho)."""
+    alternativas = []
+    for modelo in modelos:
+        literais = [re.escape(_normalizar(p)) for p in re.split(r"\{[a-z]+\}", modelo)]
+        alternativas.append(r"\s*.+?\s*".join(literais))
+    corpo = "|".join(f"(?:{a})" for a in alternativas if a)
+    return re.compile(f"^(?:{corpo})$" if inteiro else corpo)
+
+
+@cache
+def _padroes() -> tuple[dict[str, re.Pattern], re.Pattern, re.Pattern]:
+    por_categoria = {
+        cat: _padrao([*relatos, *detalhes, *pedidos, *curtas, PONTES[cat]])
+        for cat, (relatos, detalhes, pedidos, curtas) in TEXTOS.items()
+    }
+    curtas = _padrao([c for partes in TEXTOS.values() for c in partes[3]], inteiro=True)
+    return por_categoria, _padrao(VAGAS), curtas
+
+
+def _assuntos(df) -> list[set[str]]:
+    por_categoria, _vagas, _curtas = _padroes()
+    textos = [_normalizar(t) for t in df["texto"]]
+    return [{cat for cat, padrao in por_categoria.items() if padrao.search(t)} for t in textos]
+
+
+def _medir_ambiguas(df, _m):
+    """Mensagens com frases de duas ou mais categorias."""
+    return float(np.mean([len(a) >= 2 for a in _assuntos(df)]))
+
+
+def _medir_vagas(df, _m):
+    """Mensagens com uma frase vaga e nenhuma frase de categoria alguma."""
+    _por_categoria, vagas, _curtas = _padroes()
+    achadas = [
+        not a and bool(vagas.search(_normalizar(t))) for t, a in zip(df["texto"], _assuntos(df), strict=True)
+    ]
+    return float(np.mean(achadas))
+
+
+def _medir_curtas(df, _m):
+    """Mensagens que são, inteiras, só a frase curta de um problema."""
+    curtas = _padroes()[2]
+    return float(np.mean([bool(curtas.match(_normalizar(t))) for t in df["texto"]]))
+
+
+@cache
+def _vocabulario() -> frozenset[str]:
+    frases = [f for partes in TEXTOS.values() for grupo in partes for f in grupo]
+    frases += [*PONTES.values(), *ABERTURAS, *GENERICOS, *DESPEDIDAS, *LOCAIS, *VAGAS, "Meu telefone é CPF"]
+    frases += [*TEMPOS, *(t for ts in TEMPOS.values() for t in ts), *nomes.LOGRADOUROS, *nomes.BAIRROS]
+    return frozenset(p for f in frases for p in re.findall(r"[^\W\d_]+", f.lower()))
+
+
+def _medir_erros(df, _m):
+    """Mensagens com alguma palavra fora do vocabulário das mensagens bem escritas (abreviação, sem acento,
+    letra trocada)."""
+    vocabulario = _vocabulario()
+    return float(
+        np.mean([any(p not in vocabulario for p in re.findall(r"[^\W\d_]+", t.lower())) for t in df["texto"]])
+    )
 
 
 def _medir_categoria_errada(df, m):
@@ -642,26 +715,26 @@ def _conjuntos():
                 "{taxa} das mensagens misturam o assunto de duas categorias (árvore e "
                 "poste, lixo e bueiro, buraco e alagamento...)",
                 TAXA_AMBIGUAS,
-                _taxa_marca("ambiguas"),
+                _medir_ambiguas,
             ),
             Peculiaridade(
                 "vagas",
                 '{taxa} das mensagens são vagas, sem pistas do assunto ("a equipe veio e '
                 'foi embora sem fazer nada"): só o contexto do atendimento diria a categoria',
                 TAXA_VAGAS,
-                _taxa_marca("vagas"),
+                _medir_vagas,
             ),
             Peculiaridade(
                 "erros_digitacao",
                 "{taxa} das mensagens com erros de digitação, abreviações (vc, pq, tá) e sem acentos",
                 TAXA_ERROS_DIGITACAO,
-                _taxa_marca("erros_digitacao"),
+                _medir_erros,
             ),
             Peculiaridade(
                 "curtas",
                 '{taxa} das mensagens curtíssimas, só com o problema, como "poste apagado"',
                 TAXA_CURTAS,
-                _taxa_marca("curtas"),
+                _medir_curtas,
             ),
             Peculiaridade(
                 "caixa_alta",
