@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,15 @@ def _turma(args: argparse.Namespace, project) -> int:
     return turma.command_create(args, project)
 
 
+def _stop(number: int, _frame: object) -> None:
+    """SIGTERM ends `corrigir` like Ctrl+C: tasks cancelled, kernels and zygote stopped, saved work kept."""
+    raise KeyboardInterrupt
+
+
 def _corrigir(args: argparse.Namespace, project=None) -> int:
     from automatiza.correcao import pool
+
+    signal.signal(signal.SIGTERM, _stop)
 
     # the zygote starts importing the kernel's Python now, while this process imports nbgrader
     zygote = pool.Zygote.launch(pool.make_base()) if args.turma.is_dir() else None
@@ -80,7 +88,7 @@ def _grade(args: argparse.Namespace, zygote) -> int:
         )
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
-        return USAGE if "tarefa" in str(exc) else SETUP
+        return USAGE if isinstance(exc, curso.UnknownAssignment) else SETUP
     except (isolamento.IsolationUnavailable, corretor.GradingBusy) as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
@@ -102,7 +110,7 @@ def _devolutiva(args: argparse.Namespace, project=None) -> int:
         written = devolutiva.generate(course, args.tarefa, args.aluno)
     except curso.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
-        return USAGE if "tarefa" in str(exc) else SETUP
+        return USAGE if isinstance(exc, curso.UnknownAssignment) else SETUP
     if not written:
         print(
             f"Nenhuma entrega corrigida de '{args.tarefa}'. Rode antes: automatiza corrigir {args.tarefa} "

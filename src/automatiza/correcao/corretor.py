@@ -30,7 +30,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -986,11 +985,4 @@ def grade(course: curso.Course, assignment: str, **options) -> Report:
     """Run the grader for `assignment` (see `Grader`) and return its report."""
     grader = Grader(course, assignment, **options)
 
-    async def main() -> Report:
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]
-        return await grader.run()
-
-    return asyncio.run(main())
+    return asyncio.run(grader.run())

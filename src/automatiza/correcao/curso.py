@@ -24,6 +24,10 @@ class CourseError(Exception):
     """The folder is not a usable nbgrader course; the message is pt-BR."""
 
 
+class UnknownAssignment(CourseError):
+    """The assignment asked for is not in the course's gradebook (a usage error, not a setup one)."""
+
+
 @dataclass
 class Course:
     root: Path
@@ -116,7 +120,7 @@ def assignment_notebooks(course: Course, assignment: str) -> list[str]:
             found = gb.find_assignment(assignment)
         except MissingEntry:
             known = ", ".join(sorted(a.name for a in gb.assignments)) or "nenhuma"
-            raise CourseError(
+            raise UnknownAssignment(
                 f"a tarefa '{assignment}' não existe no banco de notas da turma (tarefas: {known}). "
                 f"Gere-a com: nbgrader generate_assignment {assignment}"
             ) from None
