@@ -426,12 +426,12 @@ def _browse(browser, tour: Tour, repo: Path, shots: Path, cli: list[str], nbgrad
         page.locator("#refresh_assignments_list").click()
         submitted = page.locator("#submitted_assignments_list")
         submitted.get_by_role("button", name="Fetch Feedback").first.click()
-        link = submitted.get_by_text("view feedback").first
-        link.wait_for()
-        with page.context.expect_page() as opened:
-            link.click()
-        feedback = opened.value
-        feedback.wait_for_load_state()
+        submitted.get_by_text("view feedback").first.wait_for()
+        # the page the "view feedback" link opens (a JupyterLab tab), in a browser tab of its own
+        folder = f"{EXERCISE}/feedback"
+        stamp = _api(page, tour, user, "GET", folder).json()["content"][0]["name"]
+        feedback = page.context.new_page()
+        feedback.goto(f"{tour.base}/user/{user}/files/{folder}/{stamp}/{EXERCISE}.html")
         feedback.get_by_text("Devolutiva da tarefa").first.wait_for()
         tour.facts[f"feedback {user}"] = feedback.locator("body").inner_text()
         tour.facts[f"feedback url {user}"] = feedback.url
