@@ -54,6 +54,18 @@ def _hub(args: argparse.Namespace, project) -> int:
         return SETUP
 
 
+def _capturas(args: argparse.Namespace, project) -> int:
+    from automatiza import hub_tour
+
+    try:
+        tour = hub_tour.run(project, project.build / "capturas")
+    except hub_tour.TourUnavailable as exc:
+        print(f"Capturas de tela não geradas: {exc}. O site é construído sem elas.", file=sys.stderr)
+        return OK if not args.exigir else SETUP
+    print(f"{len(tour.screenshots)} capturas de tela em {project.build / 'capturas'}")
+    return OK
+
+
 def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     """Add `aluno` and `hub` to the `automatiza` parser (`command` is build_parser's helper)."""
     p = command("aluno", _aluno, "prepara e abre o JupyterLab de quem aprende, em português")
@@ -73,6 +85,13 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
     abrir = actions.add_parser("abrir", help="abre o JupyterLab na pasta de estudo")
     abrir.add_argument("pasta", type=Path, metavar="PASTA")
     abrir.add_argument("extra", nargs=argparse.REMAINDER, help="opções repassadas ao JupyterLab")
+
+    p = command(
+        "capturas",
+        _capturas,
+        "refaz as capturas de tela do site num JupyterHub de verdade (root, Chromium do Debian)",
+    )
+    p.add_argument("--exigir", action="store_true", help="falha (código 3) se a máquina não puder")
 
     p = command("hub", _hub, "JupyterHub da turma num servidor: contas locais, limites, em português")
     actions = p.add_subparsers(dest="acao", metavar="AÇÃO", required=True)
