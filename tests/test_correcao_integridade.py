@@ -145,3 +145,15 @@ def test_untrusted_answers_are_data_only():
         checks.answers("[1, 2]", 1)
     (answer,) = checks.answers('[{"t": "outro", "tipo": "DataFrame"}]', 1)
     assert answer.value != 3.1416 and answer.value != [1]  # an opaque value equals nothing
+
+
+def test_audit_hooks_are_refused_in_the_kernel_too(tmp_path, monkeypatch):
+    """Test cells of other shapes still run in the kernel: there, a learner cannot add an audit hook (it
+    would patch again after the guard on every exec)."""
+    monkeypatch.setattr(checks, "plan", lambda source: (_ for _ in ()).throw(checks.Unsupported("teste")))
+    root = make_course(tmp_path / "curso")
+    submit(root, "gancho", solved(root, q3_resposta=CHEATS["gancho_de_auditoria"]))
+    submit(root, "certa", solved(root))
+    results = by_student(grade_isolated(root))
+    assert results["certa"].score == 7
+    assert results["gancho"].score == 5, results["gancho"].notes

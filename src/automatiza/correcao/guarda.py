@@ -357,8 +357,16 @@ def preparar(extra_modules: list[str]) -> list[str]:
         gc.enable()
 
 
+def _no_new_audit_hooks(event: str, args: tuple) -> None:
+    """Audit hooks cannot be removed once added, and one could patch again after every guard: refuse new
+    ones (CPython drops a hook whose `sys.addaudithook` event raises a RuntimeError)."""
+    if event == "sys.addaudithook":
+        raise RuntimeError("ganchos de auditoria não são permitidos durante a correção")
+
+
 def instalar(app: object, key: bytes) -> None:
     """Instance level snapshot in the kernel child, after IPKernelApp.initialize and before any cell."""
+    sys.addaudithook(_no_new_audit_hooks)
     snap = _snapshot
     snap.key = key
     kernel = getattr(app, "kernel", None)
