@@ -67,6 +67,16 @@ dobro(1)  # prints its own cell: the learner's prints do reach the output
 """
 # fragments of the hidden tests' source (their success lines, "✅ ... (oculto): correto.", are the checks' own
 # messages, as nbgrader prints them too)
+HONEST_PROCESSES = """import multiprocessing, os, tempfile
+with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:  # TMPDIR
+    f.write("x")
+with open("/tmp/rascunho.txt", "w") as f:  # the kernel's own /tmp
+    f.write("x")
+with multiprocessing.Pool(2) as pool:  # semaphores in /dev/shm, processes in its PID namespace
+    assert pool.map(abs, [-1, -2]) == [1, 2]
+def dobro(x):
+    return 2 * x
+"""
 HIDDEN = ("BEGIN HIDDEN", "((0,), 0)", "(-3,), -6", "round(area_circulo(2), 4)", "dica='use strip()'")
 
 
@@ -81,6 +91,7 @@ def graded(tmp_path_factory):
     submit(
         root, "dataframe", solved(root, q3_resposta="import math\ndef area_circulo(raio):\n    return [1]")
     )
+    submit(root, "honesta_com_processos", solved(root, q2_resposta=HONEST_PROCESSES))
     report = grade_isolated(root)
     return root, by_student(report)
 
@@ -105,6 +116,11 @@ def test_hidden_tests_never_reach_the_learner_output(graded):
     assert "import inspect, linecache" in printed, "a entrega deveria ter impresso o que achou"
     for text in HIDDEN:
         assert text not in printed, text
+
+
+def test_honest_tempfile_tmp_and_multiprocessing_grade_as_usual(graded):
+    _, results = graded
+    assert results["honesta_com_processos"].score == 7, results["honesta_com_processos"].notes
 
 
 def test_wrong_type_gets_the_friendly_message(graded):
