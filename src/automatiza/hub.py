@@ -323,6 +323,7 @@ class CourseSpawner(LocalProcessSpawner):  # type: ignore[misc,valid-type]
             workspace.mkdir(parents=True, exist_ok=True)
             jupyterlab.copy_lessons(jupyterlab.lesson_files(project), workspace)
             _chown_tree(workspace, account.pw_uid, account.pw_gid)
+            workspace.chmod(0o700)  # answers and feedback: nobody else in the cohort reads them
             self.notebook_dir = str(workspace)
         memory = int(s.memory_mb) * 1024 * 1024
         self._cgroups = make_cgroups(self.user.name, memory, s.cpus) if os.geteuid() == 0 else []
@@ -371,7 +372,10 @@ def create_accounts(logins: list[str]) -> list[str]:
         try:
             pwd.getpwnam(login)
         except KeyError:
-            subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", login], check=True)
+            subprocess.run(
+                ["useradd", "--create-home", "--key", "HOME_MODE=0700", "--shell", "/bin/bash", login],
+                check=True,
+            )
             made.append(login)
     return made
 

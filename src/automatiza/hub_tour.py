@@ -106,11 +106,16 @@ def check_machine(project: Project) -> None:
         raise TourUnavailable(f"o Chromium não está em {CHROMIUM} (no Debian: apt-get install chromium)")
     if hub.proxy_command(project) is None:
         raise TourUnavailable("falta o configurable-http-proxy (./curso o instala com o npm em .venv/proxy)")
-    if not reachable_by_others(Path(sys.executable)):
-        raise TourUnavailable(
-            f"o Python {sys.executable} não pode ser executado por outras contas (uma pasta no caminho é "
-            "fechada): use o ambiente criado por ./curso com o python3.11 do Debian"
-        )
+    import automatiza
+
+    for needed in (Path(sys.executable), Path(sys.prefix) / "bin", Path(automatiza.__file__).parent):
+        if not reachable_by_others(needed):
+            raise TourUnavailable(
+                f"{needed} não pode ser usado por outras contas (uma pasta no caminho é fechada): o "
+                "JupyterLab "
+                "de cada pessoa roda com o usuário dela. Use o ambiente de ./curso (python3.11 do Debian) "
+                "numa pasta que todos possam atravessar (chmod o+x nas pastas acima)"
+            )
     try:
         import playwright  # noqa: F401
     except ImportError as exc:
@@ -154,6 +159,21 @@ def _must(result: subprocess.CompletedProcess, what: str) -> str:
     return result.stdout + result.stderr
 
 
+def _kill_processes_of(name: str) -> None:
+    """Kill, by process id, what is left running as a tour account (the account is about to be removed)."""
+    import pwd
+
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if proc.stat().st_uid == uid:
+                    os.kill(int(proc.name), signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def accounts(base: Path, names: list[str]) -> Iterator[dict[str, Path]]:
     """Local accounts with homes under `base`, removed afterwards."""
@@ -170,7 +190,7 @@ def accounts(base: Path, names: list[str]) -> Iterator[dict[str, Path]]:
         yield made
     finally:
         for name in made:
-            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+            _kill_processes_of(name)
             subprocess.run(["userdel", "--remove", name], capture_output=True)
             hub.remove_cgroups(name)
 
@@ -443,9 +463,8 @@ def _browse(browser, tour: Tour, repo: Path, shots: Path, cli: list[str], nbgrad
     tour.facts["other feedback, other server"] = (
         pages[second].request.get(str(tour.facts[f"feedback url {first}"]), max_redirects=0).status
     )
-    tour.facts["other home"] = _as(
-        second, ["ls", str(home.parent / first)], home.parent, home.parent
-    ).returncode
+    other = home.parent / first / hub.WORKSPACE
+    tour.facts["other workspace"] = _as(second, ["ls", str(other)], home.parent, home.parent).returncode
     tour.facts["cohort"] = _as(second, ["ls", str(folder)], home.parent, home.parent).returncode
     exchange_feedback = Path(f"{folder}-troca") / "automatiza-mg" / "feedback"
     tour.facts["exchange feedback list"] = _as(

@@ -48,6 +48,8 @@ def collect(course: curso.Course, assignments: list[str] | None = None) -> tuple
         for student in sorted(gb.students, key=lambda s: s.id):
             info = roster.get(student.id)
             full = info.nome if info else " ".join(filter(None, [student.first_name, student.last_name]))
+            if roster and not info:  # a login missing from the roster (e.g. a roster keyed by MASP)
+                full = f"{full} (não está em alunos.csv)".strip()
             for assignment in sorted(chosen, key=lambda a: a.name):
                 who = (
                     student.id,
