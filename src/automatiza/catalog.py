@@ -191,7 +191,9 @@ def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
 
     put_python_tools_on_path()
     _copy_folder(project.exercises / assignment, workdir / "source" / assignment)
-    api = NbGraderAPI(config=nbgrader_config(workdir))
+    config = nbgrader_config(workdir)
+    config.Execute.timeout = 300  # a proof, not a cohort: a loaded CI machine must not turn slow into wrong
+    api = NbGraderAPI(config=config)
     generated = api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
         result.problems.append(f"o nbgrader não gerou a versão de estudante: {generated.get('error')}")
