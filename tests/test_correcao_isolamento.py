@@ -11,6 +11,9 @@ AUTOMATIZA_EXIGIR_ISOLAMENTO=1 (.ci/run, as root and as a regular user), where a
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -20,6 +23,7 @@ from correcao_apoio import (
     by_student,
     grade,
     grade_isolated,
+    isolation_missing,
     make_course,
     solved,
     student_version,
@@ -370,3 +374,41 @@ def test_same_points_without_isolation(tmp_path):
     assert (results["certa"].score, results["parcial"].score) == (7, 4)
     assert not report.plan.isolated
     assert "SEM ISOLAMENTO (--sem-isolamento)" in report.summary()
+
+
+def _corrigir_in_a_container(root, setup: str) -> subprocess.CompletedProcess:
+    """`corrigir` as root of a fresh user namespace that maps one uid only (as in a rootless container)."""
+    if shutil.which("unshare") is None:
+        isolation_missing("o comando unshare (util-linux) não está instalado")
+    command = (
+        f"{setup}{sys.executable} -m automatiza.correcao corrigir {TAREFA} --turma {root} --jobs 1; "
+        "echo codigo=$?"
+    )
+    return subprocess.run(
+        ["unshare", "--user", "--map-root-user", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_root_without_a_uid_range_isolates_with_a_user_namespace(tmp_path):
+    root = make_course(tmp_path / "curso")
+    submit(root, "certa", solved(root))
+    done = _corrigir_in_a_container(root, "")
+    if "Operation not permitted" in done.stderr and "codigo=" not in done.stdout:
+        isolation_missing(done.stderr[-500:])
+    assert "codigo=0" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "usuário sem privilégios (namespace de usuário)" in done.stdout
+
+
+def test_no_user_namespaces_left_means_a_clear_refusal(tmp_path):
+    root = make_course(tmp_path / "curso")
+    submit(root, "certa", solved(root))
+    done = _corrigir_in_a_container(root, "echo 0 > /proc/sys/user/max_user_namespaces && ")
+    if "codigo=" not in done.stdout:
+        isolation_missing(done.stderr[-500:])
+    assert "codigo=3" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "não consegue isolar o código dos alunos" in done.stderr
+    assert "--sem-isolamento" in done.stderr and "user.max_user_namespaces" in done.stderr
+    assert not (root / "autograded").exists()

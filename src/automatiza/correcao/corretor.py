@@ -671,15 +671,19 @@ class Grader:
         sources, tests = self._sources
         self.bindings, protected = execucao.test_bindings(tests)
         self.preload = execucao.imported_modules(sources)
-        make = isolamento.Plan.wanted if self.isolation else isolamento.Plan.none
-        wanted = make(
-            limits=self.limits,
-            keep=tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
-            secrets=tuple(self.course.secrets()),
-        )
         uids: list[int] = []
-        if os.geteuid() == 0 and self.isolation:
+        # root of a container that maps one uid only cannot switch uids: a user namespace then
+        if os.geteuid() == 0 and self.isolation and isolamento.can_become(isolamento.UID_RANGE[0]):
             uids, self._uid_lock = isolamento.reserve_uids(tempfile.gettempdir())
+        options = {
+            "limits": self.limits,
+            "keep": tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
+            "secrets": tuple(self.course.secrets()),
+        }
+        if not self.isolation:
+            wanted = isolamento.Plan.none(**options)
+        else:  # a reserved uid as root; otherwise (or if root cannot switch uids) a user namespace
+            wanted = isolamento.Plan(userns=not uids, **options)  # type: ignore[arg-type]
         if self.zygote is None:
             self.zygote = pool.Zygote.launch(pool.make_base(self.scratch))
         await self.zygote.start(

@@ -183,7 +183,7 @@ class IsolationUnavailable(Exception):
 def unavailable_message(plan: Plan) -> str:
     """Why grading is refused here and what the instructor can do, in pt-BR."""
     missing = "; ".join(plan.warnings) or "isolamento incompleto"
-    root = os.geteuid() == 0
+    root = not plan.userns  # root with reserved uids; otherwise a user namespace was what failed
     lines = [
         "O corretor não consegue isolar o código dos alunos nesta máquina, e por isso não corrige: "
         "sem isolamento, o código de uma entrega roda como você, lê as soluções e o banco de notas e "
@@ -200,7 +200,8 @@ def unavailable_message(plan: Plan) -> str:
     else:
         lines += [
             "  - o Linux precisa permitir namespaces de usuário a usuários comuns (o Debian permite): "
-            "confira que 'sysctl user.max_user_namespaces' é maior que 0 e, no Debian 11 ou anterior, "
+            "confira que 'sysctl user.max_user_namespaces' é maior que 0 ('No space left on device' "
+            "quer dizer 0 ou esgotado) e, no Debian 11 ou anterior, "
             "'sysctl kernel.unprivileged_userns_clone=1';",
             "  - no Ubuntu 24.04 ou mais novo, o AppArmor bloqueia: 'sudo sysctl "
             "kernel.apparmor_restrict_unprivileged_userns=0' (ou um perfil do AppArmor para o Python);",
@@ -544,7 +545,11 @@ def reserve_uids(lock_folder: str) -> tuple[list[int], object]:
 
     for number in range((UID_RANGE[1] - UID_RANGE[0]) // BLOCK):
         lock = os.path.join(lock_folder, f"automatiza-corretor-uids-{number}.lock")
-        handle = os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600), "a")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+            handle = os.fdopen(os.open(lock, flags, 0o600), "a")
+        except OSError:  # someone else's lock file (or a link planted in /tmp): use another block
+            continue
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -564,6 +569,20 @@ def reserve_uids(lock_folder: str) -> tuple[list[int], object]:
             uids.append(uid)
         return uids, handle
     raise RuntimeError("todos os blocos de usuários do corretor estão em uso por outras correções")
+
+
+def can_become(uid: int) -> bool:
+    """Whether this process can switch to `uid` (not so for root of a container that maps one uid only)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def kill_uid(uid: int) -> None:
