@@ -94,6 +94,13 @@ def find_problems(project: Project) -> list[str]:
                 problems.append(f"{where}: a lição {lesson} não existe")
             elif (nb := _read(path, problems)) is not None:
                 problems += notebook_problems(path, nb)
+            # a folder named after the lesson holds notebooks the lesson runs (e.g. a papermill robot)
+            for support in sorted(path.with_suffix("").rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in support.parts:
+                    continue
+                listed.add(support.resolve())
+                if (nb := _read(support, problems)) is not None:
+                    problems += notebook_problems(support, nb)
         if module.tarefa is None:
             continue
         notebooks = project.assignment_notebooks(module.tarefa.nome)
@@ -122,7 +129,8 @@ def find_problems(project: Project) -> list[str]:
             )
     for folder in (project.root / "notebooks", project.exercises):
         for path in sorted(folder.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in path.parts or path.resolve() in listed:
+            generated = {".ipynb_checkpoints", "build"} & set(path.relative_to(folder).parts[:-1])
+            if generated or path.resolve() in listed:  # build/ is git-ignored output (e.g. a robot's runs)
                 continue
             problems.append(f"{path}: notebook fora do programa (liste-o em curriculum/programa.yml)")
     return problems
