@@ -44,6 +44,7 @@ def _hub(args: argparse.Namespace, project) -> int:
             memory_mb=args.memoria,
             cpus=args.cpus,
             idle_minutes=args.ociosidade,
+            db_url=args.banco or "",
         )
         if args.so_configurar:
             print(f"Configuração escrita em {hub.write(settings)}")
@@ -128,5 +129,12 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         default=60,
         metavar="MINUTOS",
         help="para quem fica parado (padrão: 60)",
+    )
+    start.add_argument(
+        "--banco",
+        default=None,
+        metavar="URL",
+        help="banco do JupyterHub, por exemplo postgresql://usuario:senha@servidor/hub "
+        "(padrão: SQLite na pasta de estado)",
     )
     start.add_argument("--so-configurar", action="store_true", help="só escreve a configuração, sem iniciar")

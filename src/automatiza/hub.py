@@ -29,7 +29,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from automatiza import jupyterlab
+from automatiza import database, jupyterlab
 from automatiza.paths import Project
 
 INSTRUCTORS = "instrutores"
@@ -59,6 +59,11 @@ class Settings:
     cpus: float = 1.0
     idle_minutes: int = 60
     exchange: str = ""
+    db_url: str = ""  # the hub's database (SQLAlchemy URL); empty: SQLite in privado/
+
+    @property
+    def database(self) -> str:
+        return self.db_url or f"sqlite:///{self.private / 'jupyterhub.sqlite'}"
 
     @property
     def private(self) -> Path:
@@ -81,6 +86,24 @@ def proxy_command(project: Project) -> Path | None:
 
 def logged_in(state: Path) -> set[str] | None:
     """Logins that ever used the hub (None when there is no hub database or it cannot be read)."""
+    try:
+        url = json.loads((state / "hub.json").read_text(encoding="utf-8")).get("db_url")
+    except (OSError, ValueError):
+        url = None
+    if url:  # a database server (PostgreSQL)
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT name FROM users WHERE last_activity IS NOT NULL")).all()
+        except SQLAlchemyError:
+            return None
+        finally:
+            engine.dispose()
+        return {name for (name,) in rows}
     db = state / "privado" / "jupyterhub.sqlite"
     try:
         if not db.is_file():
@@ -122,6 +145,11 @@ def settings_for(
     for login in chosen:
         if login in learners:
             raise HubError(f"'{login}' está em alunos.csv e também como instrutor: um login por papel")
+    if options.get("db_url"):
+        try:
+            options["db_url"] = database.normalize(options["db_url"])  # postgresql:// -> psycopg 3
+        except database.DatabaseError as exc:
+            raise HubError(f"banco do JupyterHub: {exc}") from None
     return Settings(
         cohort=str(cohort),
         state=str((state or default_state(cohort)).expanduser().resolve()),
@@ -181,7 +209,7 @@ def configure(c, settings_file: str) -> None:
     c.JupyterHub.hub_ip = "127.0.0.1"
     c.JupyterHub.hub_port = s.port + 1
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.port + 2}"
-    c.JupyterHub.db_url = f"sqlite:///{s.private / 'jupyterhub.sqlite'}"
+    c.JupyterHub.db_url = s.database
     c.JupyterHub.cookie_secret_file = str(s.private / "jupyterhub_cookie_secret")
     c.ConfigurableHTTPProxy.pid_file = str(s.private / "proxy.pid")
     c.ConfigurableHTTPProxy.auth_token = (s.private / "proxy_token").read_text().strip()
@@ -396,6 +424,10 @@ def run(settings: Settings, project: Project) -> int:
         )
     if settings.auth == "senha-compartilhada" and len(os.environ.get(PASSWORD_ENV, "")) < 8:
         raise HubError(f"defina a senha compartilhada (8 caracteres ou mais) na variável {PASSWORD_ENV}")
+    try:
+        database.check(settings.database)
+    except database.DatabaseError as exc:
+        raise HubError(f"banco do JupyterHub: {exc}") from None
     if settings.create_accounts:
         create_accounts(settings.instructors + settings.learners)
     missing = missing_accounts(settings)

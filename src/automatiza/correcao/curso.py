@@ -19,6 +19,8 @@ from nbgrader.apps.baseapp import NbGrader
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
+from automatiza import database
+
 
 class CourseError(Exception):
     """The folder is not a usable nbgrader course; the message is pt-BR."""
@@ -36,7 +38,8 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return self.coursedir.db_url
+        # a plain postgresql:// URL gets the installed driver (psycopg 3); SQLite URLs are unchanged
+        return database.normalize(self.coursedir.db_url)
 
     @property
     def course_id(self) -> str:
@@ -66,8 +69,7 @@ class Course:
         return self.root / ".automatiza"
 
     def sqlite_file(self) -> Path | None:
-        prefix = "sqlite:///"
-        return Path(self.db_url[len(prefix) :]) if self.db_url.startswith(prefix) else None
+        return database.sqlite_path(self.db_url)
 
     def secrets(self) -> list[str]:
         """Folders that learner code must never read: the course, its sources, the gradebook's folder."""
@@ -110,6 +112,10 @@ def load(root: Path) -> Course:
     finally:
         os.chdir(previous)
     coursedir.root = str(root) if not config.CourseDirectory.get("root") else coursedir.root
+    try:  # a gradebook on a server (PostgreSQL): a pt-BR error now rather than a traceback mid-run
+        database.check(coursedir.db_url)
+    except database.DatabaseError as exc:
+        raise CourseError(f"banco de notas da turma: {exc}") from None
     return Course(Path(coursedir.root), config, coursedir)
 
 

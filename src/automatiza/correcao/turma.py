@@ -34,6 +34,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
+from automatiza import database
 from automatiza.paths import Project, put_python_tools_on_path
 from automatiza.release import nbgrader_config
 
@@ -255,6 +256,12 @@ def create(
     if folder.exists() and any(folder.iterdir()):
         raise CohortError(f"a pasta {folder} já existe e não está vazia")
     students = read_roster(roster)
+    if db_url:  # postgresql://... gets the installed driver; an unreachable server fails before anything
+        try:
+            db_url = database.normalize(db_url)
+            database.check(db_url)
+        except database.DatabaseError as exc:
+            raise CohortError(str(exc)) from None
     assignments = assignments_in(project)
     exchange = (exchange or default_exchange(folder)).expanduser().resolve()
     existed = folder.exists()
