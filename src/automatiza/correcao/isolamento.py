@@ -41,6 +41,8 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from automatiza.grading.sandbox import cgroups
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
@@ -97,6 +99,7 @@ class Limits:
     notebook_seconds: int = 900  # wall time for a whole notebook
     tmp_mb: int = 256  # the kernel's private /tmp (tmpfs)
     shm_mb: int = 64  # the kernel's private /dev/shm (tmpfs)
+    disk_mb: int = 512  # the kernel's folder (working folder, HOME, TMPDIR) is a tmpfs this big (root)
 
     def apply(self, own_uid: bool = True) -> None:
         """Set the limits. RLIMIT_NPROC counts every process of the uid, so it is set only when the kernel
@@ -128,6 +131,9 @@ class Plan:
     keep: tuple[str, ...] = ()  # folders bound back read-only (the Python installation)
     secrets: tuple[str, ...] = ()  # folders that must stay unreadable (course, sources, gradebook)
     warnings: tuple[str, ...] = ()  # what the probe found missing, in pt-BR: the plan is not usable
+    totals: str = ""  # "cgroup v2" or "cgroup v1": memory and processes are one total per kernel
+    totals_note: str = ""  # why there is no cgroup per kernel (pt-BR), when `totals` is empty
+    disk_quota: bool = False  # the kernel's folder is a tmpfs of `limits.disk_mb` (root only)
 
     @classmethod
     def wanted(cls, **kwargs: object) -> Plan:
@@ -167,7 +173,15 @@ class Plan:
             parts.append(f"usuário sem privilégios ({how})")
         parts.append("sistema de arquivos restrito" if self.mounts else "SEM sistema de arquivos restrito")
         parts.append("processos isolados" if self.pid else "SEM namespace de processos")
-        parts.append("limites de CPU, memória, processos e arquivos")
+        if self.totals:
+            parts.append(f"memória e processos somados por kernel ({self.totals})")
+        else:
+            parts.append("memória por processo e número de processos pelo usuário do kernel (sem cgroup)")
+        if self.disk_quota:
+            parts.append(f"cota de disco de {self.limits.disk_mb} MB na pasta do kernel")
+        else:
+            parts.append(f"cota de disco só por arquivo ({self.limits.file_mb} MB)")
+        parts.append("limite de CPU")
         parts.append("sem rede" if self.network else "COM rede")
         return " + ".join(parts)
 
@@ -514,6 +528,91 @@ def probe(wanted: Plan, uid: int, folder: str) -> Plan:
     if result.get("error"):
         problems.insert(0, f"o sistema recusou: {result['error']}")
     return replace(wanted, warnings=tuple(problems or ["a sonda de isolamento falhou"]))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# memory and processes as one total per kernel (cgroups), probed in the zygote
+
+
+def probe_totals(plan: Plan, name: str) -> tuple[cgroups.Controller | None, Plan]:
+    """A cgroup controller for this run if a kernel can really be put in a group with memory and pids
+    limits here, and the plan saying which (`totals`) or why not (`totals_note`)."""
+    controller, why = cgroups.Controller.find(name)
+    if controller is not None:
+        try:
+            made = controller.create("sonda", plan.limits.memory_mb * 1024 * 1024, plan.limits.processes)
+        except OSError as exc:
+            controller.remove()
+            controller, why = None, f"o cgroup recusou os limites ({exc.strerror})"
+        else:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    cgroups.Controller.attach([str(p) for p in made])
+                    inside = Path("/proc/self/cgroup").read_text()
+                    os._exit(0 if inside.count(f"/{name}/sonda") >= len(made) else 1)
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+            _, status = os.waitpid(pid, 0)
+            cgroups.Controller.destroy([str(p) for p in made])
+            if os.waitstatus_to_exitcode(status) != 0:
+                controller.remove()
+                controller, why = None, "um processo não pôde entrar no cgroup"
+    if controller is None:
+        return None, replace(plan, totals="", totals_note=why)
+    return controller, replace(plan, totals=f"cgroup v{controller.version}", totals_note="")
+
+
+def probe_disk_quota(plan: Plan, folder: str) -> Plan:
+    """`plan` with `disk_quota` on if this process can put a kernel's folder on a tmpfs of its own (root)."""
+    if os.geteuid() != 0:
+        return replace(plan, disk_quota=False)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        quota_folder(folder, 1, None)
+        release_folder(folder)
+    except OSError:
+        return replace(plan, disk_quota=False)
+    return replace(plan, disk_quota=True)
+
+
+def quota_folder(folder: str, size_mb: int, uid: int | None) -> None:
+    """Put `folder` (made by the grader: working folder, HOME, connection file) on a tmpfs of `size_mb`,
+    owned by `uid`: everything the kernel writes there counts against one total. As root, in the zygote."""
+    import shutil
+
+    original = folder + ".original"
+    os.rename(folder, original)
+    os.mkdir(folder, 0o700)
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""
+    mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={size_mb}m{owner}")
+    try:
+        shutil.copytree(original, folder, symlinks=True, dirs_exist_ok=True)
+        if uid is not None:
+            for root, names, files in os.walk(folder):
+                for name in [*names, *files]:
+                    os.lchown(os.path.join(root, name), uid, uid)
+    except BaseException:
+        release_folder(folder)
+        raise
+    finally:
+        shutil.rmtree(original, ignore_errors=True)
+
+
+def release_folder(folder: str) -> None:
+    """Detach the kernel folder's tmpfs (its pages are freed with it) and remove the folder."""
+    import shutil
+
+    _libc.umount2(folder.encode(), ctypes.c_int(2))  # MNT_DETACH; harmless when nothing is mounted there
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def kernel_groups(controller: cgroups.Controller | None, plan: Plan, name: str) -> list[str]:
+    """The new kernel's cgroup folders with its limits ([] without a controller)."""
+    if controller is None:
+        return []
+    limits = plan.limits
+    return [str(p) for p in controller.create(name, limits.memory_mb * 1024 * 1024, limits.processes)]
 
 
 # ----------------------------------------------------------------------------------------------------------

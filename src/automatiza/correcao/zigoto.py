@@ -19,13 +19,12 @@ import importlib
 import json
 import os
 import select
-import shutil
 import signal
 import sys
 import traceback
 
 from automatiza.correcao import guarda, isolamento
-from automatiza.grading.sandbox import files
+from automatiza.grading.sandbox import cgroups, files
 
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
@@ -113,6 +112,7 @@ def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: s
         os.dup2(log, 2)
         os.close(null)
         os.close(log)
+        cgroups.Controller.attach(command.get("grupos", []))  # before the namespaces: every process counts
         isolamento.apply(plan, command.get("uid"), [command["pasta"]])
         os.chdir(command["trabalho"])
         os.environ.clear()
@@ -157,6 +157,8 @@ def main() -> None:
     unprotected = guarda.preparar(config.get("protegidos", []))
     plan = isolamento.Plan.from_json(config["plano"])
     plan = isolamento.probe(plan, config["sonda_uid"], config["sonda_pasta"])
+    controller, plan = isolamento.probe_totals(plan, f"automatiza-corretor-{os.getpid()}")
+    plan = isolamento.probe_disk_quota(plan, config["sonda_pasta"] + "-cota")
     isolamento.prctl(isolamento.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with the grader
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the kernels' collections: fewer copy-on-write pages
@@ -167,6 +169,7 @@ def main() -> None:
     signal.set_wakeup_fd(write_wake)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     children: dict[int, tuple[int | None, str | None]] = {}
+    groups: dict[int, list[str]] = {}  # pid -> the kernel's cgroup folders
     channel.send(
         op="pronto",
         plano=plan.to_json(),
@@ -185,6 +188,7 @@ def main() -> None:
             if pid == 0:
                 return
             uid, folder = children.pop(pid, (None, None))
+            cgroups.Controller.destroy(groups.pop(pid, []))  # what the kernel left running goes with it
             if uid is not None and plan.uid:
                 isolamento.kill_uid(uid)
                 if not plan.mounts:
@@ -193,7 +197,7 @@ def main() -> None:
             if folder:  # the kernel's folder goes with it (its log tail travels in the event)
                 # the kernel's uid controls this file: never follow, never block, never read past 3000 bytes
                 tail = files.tail(os.path.join(folder, "kernel.log"), 3000)
-                shutil.rmtree(folder, ignore_errors=True)
+                isolamento.release_folder(folder)
             channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status), log=tail)
 
     running = True
@@ -218,10 +222,15 @@ def main() -> None:
                 running = False
                 break
             if command["op"] == "iniciar":
+                made = isolamento.kernel_groups(controller, plan, f"k{command['id']}")
+                if plan.disk_quota:
+                    isolamento.quota_folder(command["pasta"], plan.limits.disk_mb, command.get("uid"))
+                command["grupos"] = made
                 pid = os.fork()
                 if pid == 0:
                     kernel_child(command, plan, zygote_cwd, config.get("xmode", "Plain"))
                 children[pid] = (command.get("uid"), command.get("pasta"))
+                groups[pid] = made
                 channel.send(op="iniciado", id=command["id"], pid=pid)
     for pid in list(children):
         try:
@@ -233,10 +242,13 @@ def main() -> None:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+        cgroups.Controller.destroy(groups.pop(pid, []))
         if uid is not None and plan.uid:
             isolamento.kill_uid(uid)
         if folder:
-            shutil.rmtree(folder, ignore_errors=True)
+            isolamento.release_folder(folder)
+    if controller is not None:
+        controller.remove()
 
 
 if __name__ == "__main__":
