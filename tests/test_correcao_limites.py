@@ -179,7 +179,6 @@ def test_children_memory_is_one_total(graded):
         if os.environ.get(REQUIRE_ISOLATION) == "1" and cgroups_offered_to_root():
             pytest.fail(reason)
         # the fallback is per process: each child fits, so nothing stops 1.6 GB in total (README says so)
-        assert results["filhos_memoria"].score == 7
         pytest.skip(reason)
     assert results["filhos_memoria"].score == 4, results["filhos_memoria"].notes  # q2 only
     assert results["vitima"].score == 7

@@ -22,9 +22,11 @@ reach. Where it does not, the plan comes back with `warnings` saying what is mis
 to run learner code (`unavailable_message`), unless the instructor passes `--sem-isolamento` (a `Plan` with
 everything off, recorded as such in the summary and the JSON report).
 
-What this does not do: limit the memory of the kernel's processes as one total (the address-space limit is
-per process; with the process limit that bounds the total, loosely), give the kernel's folder a disk quota
-(only each file is limited) or stop a kernel from using its CPU share until its CPU-time limit.
+Totals (`probe_totals`, `grading.sandbox.cgroups`): where a cgroup with memory and pids can be made (root,
+or a user with a delegated cgroup v2 subtree), each kernel's memory and processes are one total; otherwise
+memory is limited per process only. As root, the kernel's folder is a tmpfs of `Limits.disk_mb`
+(`quota_folder`); as a regular user only each file is limited. Not done: a kernel may use its CPU share
+until its CPU-time limit.
 """
 
 from __future__ import annotations
