@@ -22,13 +22,17 @@ def test_workspace_holds_copies_of_the_lessons_only(tmp_path, capsys):
     assert cli.main(["--raiz", str(ROOT), "aluno", "preparar", str(folder)]) == cli.OK
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
     assert names == ["licoes"]
-    lessons = sorted(p.name for p in (folder / "licoes").iterdir())
+    lessons = sorted(p.name for p in (folder / "licoes").iterdir() if p.is_file())
     expected = sorted(p.name for p in jupyterlab.lesson_files(Project.at(ROOT)))
     assert lessons == expected and "00-jupyterlab.ipynb" in lessons
+    robot = folder / "licoes" / "12-notebook-robo" / "relatorio_municipio.ipynb"
+    assert robot.is_file(), "o notebook que a lição 12 executa vai junto, na pasta com o nome da lição"
+    robot.write_text("meu robô", encoding="utf-8")
     first = folder / "licoes" / lessons[0]
     first.write_text("minha versão", encoding="utf-8")
     assert cli.main(["--raiz", str(ROOT), "aluno", "preparar", str(folder)]) == cli.OK
     assert first.read_text(encoding="utf-8") == "minha versão", "a cópia de quem aprende nunca é trocada"
+    assert robot.read_text(encoding="utf-8") == "meu robô"
     assert "0 lição(ões) nova(s)" in capsys.readouterr().out
 
 

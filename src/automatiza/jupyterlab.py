@@ -135,7 +135,22 @@ def copy_lessons(lessons: list[Path], workspace: Path) -> list[Path]:
         if not destination.exists():
             shutil.copyfile(lesson, destination)
             copied.append(destination)
+        _copy_support(lesson.with_suffix(""), target / lesson.stem)
     return copied
+
+
+def _copy_support(source: Path, target: Path) -> None:
+    """Files a lesson runs, kept in a folder named after it (module 12's robot notebook); never replaced."""
+    if not source.is_dir():
+        return
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if not path.is_file() or {".ipynb_checkpoints", "build"} & set(relative.parts):
+            continue
+        destination = target / relative
+        if not destination.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
 
 
 def prepare(
