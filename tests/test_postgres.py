@@ -327,6 +327,21 @@ def _hub_cohort(tmp_path: Path) -> Path:
     return folder
 
 
+def _three_free_ports() -> int:
+    import socket
+
+    for _ in range(50):
+        first = postgres_apoio._free_port()
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", first + 1))
+                b.bind(("127.0.0.1", first + 2))
+            return first
+        except OSError:
+            continue
+    pytest.fail("não achei três portas livres seguidas em 127.0.0.1")
+
+
 def _login(port: int, user: str, password: str) -> None:
     """Log in through the hub's login form (xsrf cookie first), then open the home page once."""
     jar = CookieJar()
@@ -353,7 +368,7 @@ def test_hub_starts_on_postgres_and_records_its_users_there(pg, tmp_path, monkey
     if hub.proxy_command(project) is None:
         pytest.skip("sem o configurable-http-proxy (./curso testar o instala em .venv/proxy)")
     url = new_database(pg)
-    port = postgres_apoio._free_port()
+    port = _three_free_ports()  # the hub takes the port, the next one (hub) and the one after (proxy API)
     settings = hub.settings_for(
         project, _hub_cohort(tmp_path), ["maria"], auth="senha-compartilhada", port=port, db_url=url
     )
