@@ -75,20 +75,22 @@ class Learner:
         form = urllib.parse.urlencode(
             {"username": self.name, "password": hub_tour.PASSWORD, "_xsrf": self._xsrf("/hub/login")}
         )
-        response = await self.fetch("/hub/login", "POST", form)
-        path = response.headers.get("Location", "/hub/spawn")
-        for _ in range(600):  # follow the hub's redirects until the learner's JupyterLab answers
-            response = await self.fetch(path)
+        login = await self.fetch("/hub/login", "POST", form)
+        # like the browser: ask for the learner's JupyterLab and follow the hub (spawn, then the OAuth
+        # handshake with the learner's server) until the page itself answers
+        lab = f"/user/{self.name}/lab"
+        url = urllib.parse.urljoin(self.base + "/hub/login", login.headers.get("Location", "/hub/spawn"))
+        for _ in range(2400):
+            response = await self.fetch(url)
             if response.code in (301, 302, 303, 307):
-                path = response.headers["Location"]
+                url = urllib.parse.urljoin(url, response.headers["Location"])
                 continue
-            if response.code == 200 and f"/user/{self.name}/lab" in (response.effective_url or path):
+            if response.code == 200 and urllib.parse.urlsplit(url).path.startswith(lab):
                 break
-            status = await self.fetch(f"/user/{self.name}/api/status")
-            if status.code == 200:
-                await self.fetch(f"/user/{self.name}/lab")
-                break
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # still spawning: start again from the JupyterLab address
+            url = self.base + (lab if response.code < 400 else "/hub/spawn")  # a failed spawn: try again
+        else:
+            raise RuntimeError(f"o JupyterLab de {self.name} não abriu")
         kernel = await self.fetch(f"/user/{self.name}/api/kernels", "POST", json.dumps({"name": "python3"}))
         kernel_id = json.loads(kernel.body)["id"]
         ws_url = self.base.replace("http", "ws") + f"/user/{self.name}/api/kernels/{kernel_id}/channels"

@@ -222,8 +222,9 @@ def configure(c, settings_file: str) -> None:
     c.Spawner.default_url = "/lab"
     c.Spawner.mem_limit = f"{s.memory_mb}M"
     c.Spawner.cpu_limit = s.cpus
-    c.Spawner.http_timeout = 60
-    c.Spawner.start_timeout = 90
+    # a whole class logs in at once at the start of a lesson: on a small server the JupyterLabs start slowly
+    c.Spawner.http_timeout = 180
+    c.Spawner.start_timeout = 300
     c.CourseSpawner.settings_file = settings_file
     c.Authenticator.allowed_users = set(s.learners + s.instructors)
     c.JupyterHub.load_groups = {INSTRUCTORS: {"users": s.instructors}}
