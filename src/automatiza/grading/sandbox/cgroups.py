@@ -99,7 +99,9 @@ class Controller:
             except OSError as exc:
                 cls(1, runs).remove()
                 return None, f"cgroup v1 sem permissão de escrita ({exc.strerror})"
-            return cls(1, runs), ""
+            controller = cls(1, runs)
+            controller.remove_stale()
+            return controller, ""
         return None, "nem cgroup v2 com memory e pids nem cgroup v1 montados"
 
     @classmethod
@@ -135,7 +137,19 @@ class Controller:
             _write(run / "cgroup.subtree_control", "+memory +pids")
         except OSError as exc:
             return None, f"cgroup v2 recusou os controladores memory e pids em {base} ({exc.strerror})"
-        return cls(2, (run,)), ""
+        controller = cls(2, (run,))
+        controller.remove_stale()
+        return controller, ""
+
+    def remove_stale(self) -> None:
+        """Remove run folders of zygotes that no longer exist (a grader killed with SIGKILL leaves them)."""
+        for run in self.runs:
+            prefix = run.name.rsplit("-", 1)[0] + "-"
+            for other in run.parent.glob(prefix + "*"):
+                pid = other.name[len(prefix):]
+                if other == run or not pid.isdigit() or Path(f"/proc/{pid}").exists():
+                    continue
+                Controller(self.version, (other,)).remove()
 
     def create(self, kernel: str, memory_bytes: int, processes: int) -> list[Path]:
         """The kernel's cgroup folder(s), with the limits set."""
