@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,9 +159,22 @@ def test_classificador_tfidf_aprende_mas_nao_acerta_tudo():
     assert accuracy_score(teste["categoria"], modelo.predict(teste["texto"])) < maioria + 0.05
 
 
-def test_variaveis_de_ambiente_nao_vazam():
-    assert "AUTOMATIZA_DADOS" not in os.environ or os.environ["AUTOMATIZA_DADOS"]
-    assert np.isfinite(sei.eventos_medios_por_processo())
+def test_pasta_dos_dados_vem_do_ambiente(tmp_path, monkeypatch):
+    """AUTOMATIZA_DADOS decides where file datasets go; without it, XDG_CACHE_HOME; nothing goes elsewhere."""
+    monkeypatch.setenv("AUTOMATIZA_DADOS", str(tmp_path / "escolhida"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pasta = dados.carregar("despachos", n=2, semente=3)
+    assert pasta.parent == tmp_path / "escolhida"
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.delenv("AUTOMATIZA_DADOS")
+    assert dados.pasta_dados() == tmp_path / "cache" / "automatiza" / "dados"
+
+
+def test_andamentos_por_processo_documentados_conferem_com_os_dados():
+    """The size the catalog prints ('cerca de N andamentos por processo') matches generated data."""
+    andamentos = dados.carregar("andamentos_sei", n=2000, semente=11)
+    observado = andamentos.groupby("numero_processo").size().mean()
+    assert observado == pytest.approx(sei.eventos_medios_por_processo(), rel=0.15)
 
 
 @pytest.mark.parametrize("nome", [c.nome for c in dados.catalogo().values() if c.tipo == "tabela"])
