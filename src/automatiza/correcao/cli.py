@@ -93,6 +93,7 @@ def _grade(args: argparse.Namespace, zygote) -> int:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
     print(report.summary())
+    _refresh_panel(course)
     if not report.ok:
         print(
             "\nAlgumas entregas não puderam ser corrigidas: veja os erros acima e "
@@ -100,6 +101,18 @@ def _grade(args: argparse.Namespace, zygote) -> int:
             file=sys.stderr,
         )
     return OK if report.ok else FAILED
+
+
+def _refresh_panel(course) -> None:
+    """Regenerate the cohort panel after grading; a panel problem never turns a grading run into a failure."""
+    from automatiza import cohort_panel
+
+    try:
+        files = cohort_panel.write(course)
+    except (OSError, ValueError) as exc:  # the grades are saved; the panel is only a view of them
+        print(f"aviso: não consegui atualizar o painel ({type(exc).__name__}: {exc})", file=sys.stderr)
+    else:
+        print(f"Painel da turma atualizado: {files['html']}")
 
 
 def _devolutiva(args: argparse.Namespace, project=None) -> int:
