@@ -241,11 +241,15 @@ def running_hub(project: Project, cohort: Path, instructor: str, log: Path) -> I
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        # the proxy runs in a session of its own: stop it by the id the hub wrote, if it is still there
+        pid_file = hub.default_state(cohort) / "privado" / "proxy.pid"
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
 
 
 def make_course_copy(project: Project, base: Path, instructor: str) -> Path:
