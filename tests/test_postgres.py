@@ -369,13 +369,14 @@ def test_hub_starts_on_postgres_and_records_its_users_there(pg, tmp_path, monkey
         pytest.skip("sem o configurable-http-proxy (./curso testar o instala em .venv/proxy)")
     url = new_database(pg)
     port = _three_free_ports()  # the hub takes the port, the next one (hub) and the one after (proxy API)
-    settings = hub.settings_for(
-        project, _hub_cohort(tmp_path), ["maria"], auth="senha-compartilhada", port=port, db_url=url
-    )
-    assert settings.db_url.startswith("postgresql+psycopg://")
-    config = hub.write(settings)
-    state = Path(settings.state)
-    assert json.loads((state / "hub.json").read_text())["db_url"] == settings.db_url
+    cohort = _hub_cohort(tmp_path)
+    command = ["hub", "iniciar", "--turma", str(cohort), "--instrutor", "maria", "--porta", str(port)]
+    command += ["--autenticacao", "senha-compartilhada", "--banco", url, "--so-configurar"]
+    assert cli.main(["--raiz", str(ROOT), *command]) == cli.OK
+    state = hub.default_state(cohort)
+    config = state / "jupyterhub_config.py"
+    settings = hub.Settings(**json.loads((state / "hub.json").read_text()))
+    assert settings.db_url == url.replace("postgresql://", "postgresql+psycopg://")
     password = "senha-da-oficina"
     env = {**os.environ, hub.PASSWORD_ENV: password}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
