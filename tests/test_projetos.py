@@ -103,7 +103,7 @@ def test_canvas_errors_are_in_portuguese(tmp_path):
         canvas.load(path)
     problems = "\n".join(info.value.problems)
     assert "nome do projeto: texto curto demais" in problems
-    assert "esfera (estadual ou municipal): use um destes valores" in problems
+    assert "esfera (estadual ou municipal): use um destes valores: 'estadual' ou 'municipal'" in problems
     assert "cor: campo desconhecido" in problems
     assert "instituição: falta preencher" in problems
 

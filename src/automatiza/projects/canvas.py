@@ -93,7 +93,7 @@ def _message(error: dict) -> str:
         "string_too_short": f"texto curto demais (mínimo {ctx.get('min_length')} caracteres)",
         "string_too_long": f"texto longo demais (máximo {ctx.get('max_length')} caracteres)",
         "too_short": "a lista está vazia: escreva pelo menos um item",
-        "literal_error": f"use um destes valores: {ctx.get('expected', '')}",
+        "literal_error": f"use um destes valores: {str(ctx.get('expected', '')).replace(' or ', ' ou ')}",
         "greater_than_equal": f"use um número maior ou igual a {ctx.get('ge')}",
         "float_parsing": "esperava um número (use ponto para decimais: 12.5)",
         "bool_parsing": "responda sim ou não (true ou false)",
