@@ -450,6 +450,13 @@ def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
     """Runs in a forked child: apply the plan, then check what the kernel could and could not do."""
     result: dict = {"ok": False, "problems": []}
     outer_uid = os.geteuid()
+    outside = {}  # what each secret is on the host: seen again inside, the same inode means it leaks
+    for path in plan.secrets:
+        try:
+            info = os.stat(path)
+            outside[path] = (info.st_dev, info.st_ino)
+        except OSError:
+            pass
     try:
         apply(plan, uid, [folder])
     except OSError as exc:
@@ -465,6 +472,9 @@ def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
         if plan.mounts and any(_is_within(keep, path) for keep in plan.keep):
             continue  # e.g. /root holding the Python installation: only the kept folder is visible there
         try:
+            info = os.stat(path)
+            if (info.st_dev, info.st_ino) != outside.get(path):
+                continue  # an empty stand-in (the tmpfs over a hidden top folder), not the real one
             if os.path.isdir(path):
                 os.listdir(path)
             else:
