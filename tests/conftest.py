@@ -21,6 +21,8 @@ def project() -> Project:
 def built_course(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """`automatiza construir` of the real course into a temporary build folder, run once per session."""
     build = tmp_path_factory.mktemp("construcao")
-    code = cli.main(["--raiz", str(ROOT), "--saida", str(build), "construir", "--jobs", "2"])
+    # the screenshots' JupyterHub tour has its own test (test_hub_navegador.py)
+    args = ["--raiz", str(ROOT), "--saida", str(build), "construir", "--jobs", "2", "--sem-capturas"]
+    code = cli.main(args)
     assert code == cli.OK, f"automatiza construir terminou com o código {code}"
     return Project.at(ROOT, build)

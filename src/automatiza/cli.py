@@ -123,11 +123,22 @@ def _livro(args: argparse.Namespace, project: Project) -> int:
     return OK if book.build(project) else FAILED
 
 
+def _capturas_do_site(args: argparse.Namespace, project: Project) -> int:
+    """Fresh screenshots of the real JupyterHub for the site, unless asked not to or the machine can't."""
+    if args.sem_capturas:
+        print("Capturas de tela não refeitas (--sem-capturas): o site usa as que houver em build/capturas.")
+        return OK
+    from automatiza.cli_ambiente import _capturas
+
+    return _capturas(argparse.Namespace(exigir=False), project)
+
+
 def _construir(args: argparse.Namespace, project: Project) -> int:
     steps: list[tuple[str, Handler]] = [
         ("verificar", _verificar),
         ("executar", _executar),
         ("liberar", _liberar),
+        ("capturas", _capturas_do_site),
         ("livro", _livro),
     ]
     for name, step in steps:
@@ -212,8 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--turma", type=Path, required=True, metavar="PASTA", help="pasta da turma")
     command("livro", _livro, "constrói o site do curso (Jupyter Book) a partir dos notebooks executados")
-    p = command("construir", _construir, "faz tudo: verificar, executar, liberar e livro")
+    p = command("construir", _construir, "faz tudo: verificar, executar, liberar, capturas e livro")
     _add_execution_options(p)
+    p.add_argument(
+        "--sem-capturas",
+        action="store_true",
+        help="não refaz as capturas de tela no JupyterHub (elas pedem root e o Chromium do Debian)",
+    )
     p.set_defaults(modulo=None)
 
     from automatiza.correcao import cli as correcao_cli  # turma criar, corrigir, devolutiva, notas
