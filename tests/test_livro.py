@@ -629,3 +629,19 @@ def test_a_configured_hub_puts_an_nbgitpuller_link_on_every_notebook_page(tiny, 
         assert (page.parent / download["href"]).resolve() == (
             tiny.site_html / "_sources" / f"{docname}.ipynb"
         )
+
+
+def test_results_gallery_goes_in_the_event_stage():
+    cur = _curriculum()
+    stages = {s.id for s in cur.etapas}
+    tree = book.toc(cur, _notebooks(), results=True)
+    files = book.toc_files(tree)
+    assert (book.RESULTS in files) == (book.RESULTS_STAGE in stages)
+    assert book.RESULTS not in book.toc_files(book.toc(cur, _notebooks()))
+
+
+def test_results_gallery_on_the_site(built_course):
+    """Generated from two example packages (state and city) with the numbers' assumptions next to them."""
+    page = (built_course.site_html / f"{book.RESULTS}.html").read_text(encoding="utf-8")
+    assert "Estado" in page and "Município" in page and "Seplag-MG" in page
+    assert "horas economizadas por mês" in page and "Tempo do robô" in page

@@ -32,7 +32,9 @@ SYLLABUS = "programa"
 DICTIONARY = "dados"
 GLOSSARY = "glossario"  # hand-written in book/, listed under "Referência" after the data dictionary
 GUIDES = ("como-usar-o-jupyterlab", "como-entregar-as-tarefas")  # hand-written pages in book/
-GENERATED = (HOME, SYLLABUS, DICTIONARY, "modulos", "notebooks", "exercicios")
+RESULTS = "resultados"  # the results gallery, built from example project packages (stage "evento")
+RESULTS_STAGE = "evento"
+GENERATED = (HOME, SYLLABUS, DICTIONARY, RESULTS, "modulos", "notebooks", "exercicios")
 WRITTEN_LABEL = "Disponível"
 PLANNED_LABEL = "Em preparação"
 ASSETS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}  # images a notebook's Markdown may point to
@@ -375,8 +377,10 @@ def toc(
     guides: tuple[str, ...] = GUIDES,
     extra_pages: tuple[str, ...] = (),
     dictionary: Collection[str] | None = None,
+    results: bool = False,
 ) -> dict:
-    """The _toc.yml structure: start pages, one part per stage (modules with their notebooks), reference."""
+    """The _toc.yml structure: start pages, one part per stage (modules with their notebooks, and the results
+    gallery in the event stage), reference."""
     parts = [{"caption": "Comece aqui", "chapters": [{"file": SYLLABUS}, *[{"file": g} for g in guides]]}]
     for stage in cur.etapas:
         chapters = []
@@ -387,6 +391,8 @@ def toc(
             if sections:
                 chapter["sections"] = sections
             chapters.append(chapter)
+        if results and stage.id == RESULTS_STAGE:
+            chapters.append({"file": RESULTS})
         if chapters:
             parts.append({"caption": f"{stage.nome} ({months(stage)})", "chapters": chapters})
     reference = [{"file": DICTIONARY}] if dictionary is not None else []
@@ -573,6 +579,13 @@ def stage(project: Project) -> Path:
     }
     if markdown is not None:
         pages[DICTIONARY] = dictionary_page(markdown)
+    if any(stage.id == RESULTS_STAGE for stage in cur.etapas):
+        from automatiza.projects import examples
+
+        try:
+            pages[RESULTS] = examples.gallery_page(project.build / "projetos-exemplo")
+        except RuntimeError as exc:
+            raise BookError(f"a galeria de resultados não pôde ser gerada: {exc}") from None
     for doc, text in pages.items():
         target = out / f"{doc}.md"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -589,7 +602,7 @@ def stage(project: Project) -> Path:
     from automatiza import capturas  # screenshots of the JupyterHub tour; figures dropped when missing
 
     capturas.stage(project, out)
-    tree = toc(cur, notebooks, extra_pages=extra, dictionary=dictionary)
+    tree = toc(cur, notebooks, extra_pages=extra, dictionary=dictionary, results=RESULTS in pages)
     (out / TOC).write_text(
         "# Gerado por `automatiza livro` a partir de curriculum/programa.yml. Não edite.\n"
         + yaml.safe_dump(tree, allow_unicode=True, sort_keys=False),
