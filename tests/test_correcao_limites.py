@@ -111,7 +111,7 @@ def graded(tmp_path_factory):
     base = make_course(tmp_path_factory.mktemp("curso"))
     submit(base, "vitima", solved(base))
     submit(base, "honesto", solved(base, q1_resposta=HONEST))
-    theirs = copy_course(base, base.parent / "nbgrader")
+    theirs = copy_course(base, base.with_name(base.name + "-nbgrader"))
     ours = base
     submit(ours, "filhos_memoria", solved(ours, q2_resposta=CHILDREN_MEMORY))
     submit(ours, "bomba", solved(ours, q2_resposta=FORK_BOMB))

@@ -60,7 +60,7 @@ def compared(tmp_path_factory):
     submit(base, "editou", _edited(base))
     submit(base, "apagou", _deleted(base))
     ours = copy_course(base, base.parent / "automatiza")
-    theirs = copy_course(base, base.parent / "nbgrader")
+    theirs = copy_course(base, base.with_name(base.name + "-nbgrader"))
     put_python_tools_on_path()
     config = Config()
     config.CourseDirectory.root = str(theirs)
