@@ -124,4 +124,15 @@ def test_real_course_releases_without_leaks(project, tmp_path):
         assert sorted(p.name for p in released.glob("*.ipynb")) == sorted(
             p.name for p in project.assignment_notebooks(module.tarefa.nome)
         )
+    # the learner repository for nbgitpuller: every lesson and student version, nothing secret
+    learner = build.build / "repositorio-aprendiz"
+    for module in project.curriculum().written:
+        for lesson in module.licoes:
+            assert (learner / lesson).is_file()
+        for notebook in project.assignment_notebooks(module.tarefa.nome):
+            copy = learner / "exercicios" / module.tarefa.nome / notebook.name
+            assert not release.find_leaks(notebook, copy), copy
+            assert copy.read_bytes() == (build.released / module.tarefa.nome / notebook.name).read_bytes()
+    assert not list(learner.rglob(release.CATALOG)), "o catálogo de respostas erradas fica com quem ensina"
+    assert (learner / "notebooks" / "12-notebook-robo" / "relatorio_municipio.ipynb").is_file()
     shutil.rmtree(tmp_path)

@@ -27,9 +27,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 
 from automatiza.paths import Project, put_python_tools_on_path
-from automatiza.release import nbgrader_config
+from automatiza.release import CATALOG, nbgrader_config
 
-CATALOG_FILE = "respostas-erradas.yml"
+CATALOG_FILE = CATALOG
 MIN_ENTRIES_PER_QUESTION = 3
 SOLUTION, UNTOUCHED = "gabarito", "intocado"
 

@@ -15,6 +15,7 @@ from automatiza.paths import Project, put_python_tools_on_path
 
 CODE_STUB = "# ESCREVA SEU CÓDIGO AQUI\nraise NotImplementedError()"
 TEXT_STUB = "ESCREVA SUA RESPOSTA AQUI"
+CATALOG = "respostas-erradas.yml"  # the exercise author's wrong answers: never released
 REGIONS = {  # what nbgrader removes from the student version: (begin, end) markers
     "solução": ("### BEGIN SOLUTION", "### END SOLUTION"),
     "teste oculto": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
@@ -102,7 +103,7 @@ def generate(project: Project, assignment: str) -> list[Path]:
     shutil.copytree(
         project.exercises / assignment,
         source,
-        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "respostas-erradas.yml"),  # for authors only
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", CATALOG),
     )
     put_python_tools_on_path()
     api = NbGraderAPI(config=nbgrader_config(course))
@@ -111,6 +112,55 @@ def generate(project: Project, assignment: str) -> list[Path]:
         log = (result.get("log") or "") + (result.get("error") or "")
         raise RuntimeError(f"o nbgrader não gerou a tarefa '{assignment}':\n{log}")
     return sorted((project.released / assignment).glob("*.ipynb"))
+
+
+LEARNER_README = """\
+# Material de quem aprende: Automatiza.MG
+
+Gerado por `automatiza liberar` a partir do repositório do curso. Tem só o que quem aprende pode ver: as
+lições (`notebooks/`, sem saídas) e as versões de estudante dos exercícios (`exercicios/`), nunca as soluções
+nem os testes ocultos.
+
+Para os links "Abrir no JupyterLab do curso" do site funcionarem, publique esta pasta num repositório git que
+o JupyterHub alcance e informe-o em `curriculum/programa.yml`:
+
+```yaml
+programa:
+  abrir_no_jupyterhub:
+    hub: https://jupyter.exemplo.mg.gov.br
+    repositorio: https://git.exemplo.mg.gov.br/automatiza/material-aluno
+```
+
+```bash
+cd build/repositorio-aprendiz && git init -b main && git add . && git commit -m "Material do curso"
+git remote add origin URL-DO-REPOSITORIO && git push -u origin main
+```
+
+As tarefas avaliadas continuam sendo buscadas e entregues pela aba **Assignments** do JupyterLab.
+"""
+
+
+def learner_repository(project: Project) -> Path:
+    """`build/repositorio-aprendiz/`: lessons and student versions laid out as the site's launch links expect
+    (`notebooks/...`, `exercicios/<tarefa>/...`), for an nbgitpuller repository. Call after `generate`."""
+    target = project.build / "repositorio-aprendiz"
+    shutil.rmtree(target, ignore_errors=True)
+    (target / "notebooks").mkdir(parents=True)
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "build", "__pycache__")
+    for module in project.curriculum().written:
+        for lesson in module.licoes:
+            source = project.root / lesson
+            destination = target / lesson
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+            if (support := source.with_suffix("")).is_dir():  # files a lesson runs (module 12's robot)
+                shutil.copytree(support, destination.with_suffix(""), ignore=skip)
+            for image in source.parent.glob(f"{source.stem}*.png"):  # pictures next to the lesson
+                shutil.copyfile(image, destination.parent / image.name)
+        if module.tarefa and (released := project.released / module.tarefa.nome).is_dir():
+            shutil.copytree(released, target / "exercicios" / module.tarefa.nome, ignore=skip)
+    (target / "README.md").write_text(LEARNER_README, encoding="utf-8")
+    return target
 
 
 def release_all(project: Project) -> bool:
@@ -137,4 +187,5 @@ def release_all(project: Project) -> bool:
             print(f"  - {leak.describe()}", file=sys.stderr)
         return False
     print(f"{len(assignments)} tarefa(s) liberada(s), nenhuma linha de solução ou teste oculto vazou.")
+    print(f"Material de quem aprende (para o nbgitpuller): {learner_repository(project)}")
     return True
