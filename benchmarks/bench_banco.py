@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_banco.py [--alunos 40] [--jobs 2] [--tarefa 01-python-essencial]
 
 Builds one nbgrader course from the exercise in `exercises/` with N synthetic submissions
-(`automatiza.correcao.amostras`), copies it twice, moves one copy's gradebook to a throwaway PostgreSQL server
+(`automatiza.grading.samples`), copies it twice, moves one copy's gradebook to a throwaway PostgreSQL server
 on loopback (the one the tests start: tests/postgres_apoio.py), then grades both copies with the command line
 `automatiza corrigir TAREFA --jobs N` and exports the grades with `automatiza notas`, in this same run.
 Prints the seconds of each, the ratio and whether every grade cell got the same points (exit code 1 if not).
@@ -24,7 +24,7 @@ import postgres_apoio  # noqa: E402
 from bench_correcao import COURSE_ID, copy_course, make_course, timed  # noqa: E402
 from nbgrader.apps import NbGraderAPI  # noqa: E402
 
-from automatiza.correcao import amostras, curso  # noqa: E402
+from automatiza.grading import coursedir, samples  # noqa: E402
 from automatiza.paths import Project, put_python_tools_on_path  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def to_postgres(root: Path, url: str, assignment: str) -> str:
     with (root / "nbgrader_config.py").open("a") as fh:
         fh.write(f"c.CourseDirectory.db_url = {url!r}\n")
     (root / "gradebook.db").unlink()
-    course = curso.load(root)
+    course = coursedir.load(root)
     config = course.config
     config.CourseDirectory.db_url = course.db_url
     result = NbGraderAPI(config=config).generate_assignment(assignment, force=True, create=True)
@@ -65,7 +65,7 @@ def main() -> int:
             base.mkdir()
             make_course(base, project, args.tarefa)
             notebook = next((base / "release" / args.tarefa).glob("*.ipynb"))
-            amostras.write_cohort(
+            samples.write_cohort(
                 base, args.tarefa, base / "source" / args.tarefa / notebook.name, notebook, args.alunos
             )
             lite, post = work / "sqlite", work / "postgres"
@@ -100,9 +100,9 @@ def main() -> int:
                     runs[name].append((grading, export))
                     print(f"  corrigir {grading:.1f} s, notas {export:.2f} s")
             seconds = {name: (min(g for g, _ in r), min(e for _, e in r)) for name, r in runs.items()}
-            a = amostras.scores(urls["SQLite"], COURSE_ID, args.tarefa)
-            b = amostras.scores(urls["PostgreSQL"], COURSE_ID, args.tarefa)
-            problems = amostras.differences(a, b)
+            a = samples.scores(urls["SQLite"], COURSE_ID, args.tarefa)
+            b = samples.scores(urls["PostgreSQL"], COURSE_ID, args.tarefa)
+            problems = samples.differences(a, b)
             same = not problems and len(a) == args.alunos
             (g1, e1), (g2, e2) = seconds["SQLite"], seconds["PostgreSQL"]
             print(

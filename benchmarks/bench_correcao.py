@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--jobs 2] [--tarefa 01-python-essencial]
 
 Builds one nbgrader course from the exercise in `exercises/`, writes N submissions (right, partly right,
-wrong, and answers that raise exceptions: `automatiza.correcao.amostras`), copies the course twice and grades
+wrong, and answers that raise exceptions: `automatiza.grading.samples`), copies the course twice and grades
 one copy with `nbgrader autograde TAREFA` and the other with `automatiza corrigir TAREFA --jobs N`, both as
 command-line runs in this same run. Prints the seconds, the throughput ratio and whether every grade cell got
 the same points in both gradebooks (exit code 1 if not).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
 
-from automatiza.correcao import amostras
+from automatiza.grading import samples
 from automatiza.paths import Project, put_python_tools_on_path
 from automatiza.release import nbgrader_config
 
@@ -101,10 +101,10 @@ def main() -> int:
         make_course(base, project, args.tarefa)
         release = base / "release" / args.tarefa
         notebook = next(release.glob("*.ipynb"))
-        kinds = amostras.write_cohort(
+        kinds = samples.write_cohort(
             base, args.tarefa, base / "source" / args.tarefa / notebook.name, notebook, args.alunos
         )
-        mix = {k: list(kinds.values()).count(k) for k in amostras.KINDS if k in kinds.values()}
+        mix = {k: list(kinds.values()).count(k) for k in samples.KINDS if k in kinds.values()}
         print(f"{args.alunos} entregas de {args.tarefa}: " + ", ".join(f"{n} {k}" for k, n in mix.items()))
         nbgrader_course, automatiza_course = work / "nbgrader", work / "automatiza"
         copy_course(base, nbgrader_course)
@@ -140,9 +140,9 @@ def main() -> int:
             if line.startswith(("isolamento:", "corrigidas agora:")):
                 print(f"  {line}")
 
-        a = amostras.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
-        b = amostras.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
-        problems = amostras.differences(a, b)
+        a = samples.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+        b = samples.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+        problems = samples.differences(a, b)
         same = not problems and len(a) == args.alunos
         load = os.getloadavg()[0]
         print(

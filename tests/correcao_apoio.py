@@ -164,11 +164,11 @@ def solved(root: Path, **overrides: str) -> nbformat.NotebookNode:
 
 def grade(root: Path, **options):
     """`automatiza corrigir TAREFA` in-process (no progress bar); returns the report."""
-    from automatiza.correcao import corretor, curso
+    from automatiza.grading import coursedir, grader
 
     options.setdefault("jobs", 2)
     options.setdefault("progress", False)
-    return corretor.grade(curso.load(root), TAREFA, **options)
+    return grader.grade(coursedir.load(root), TAREFA, **options)
 
 
 def by_student(report) -> dict:
@@ -196,9 +196,9 @@ def isolation_missing(reason: str) -> None:
 
 def grade_isolated(root: Path, **options):
     """`grade` with isolation, or `isolation_missing` where the machine refuses."""
-    from automatiza.correcao import isolamento
+    from automatiza.grading.sandbox import isolation
 
     try:
         return grade(root, **options)
-    except isolamento.IsolationUnavailable as exc:
+    except isolation.IsolationUnavailable as exc:
         isolation_missing(str(exc))

@@ -137,10 +137,10 @@ def graded(tmp_path_factory):
     script = (
         "import json, sys\n"
         "from correcao_apoio import grade\n"
-        "from automatiza.correcao import isolamento\n"
+        "from automatiza.grading.sandbox import isolation as isolamento\n"
         "try:\n"
         f"    report = grade(__import__('pathlib').Path({str(root)!r}))\n"
-        "except isolamento.IsolationUnavailable as exc:\n"
+        "except isolation.IsolationUnavailable as exc:\n"
         "    print('SEM-ISOLAMENTO', exc)\n"
         "    sys.exit(0)\n"
         "print(json.dumps({r.student: [r.score, r.status, r.notes] for r in report.results}))\n"

@@ -38,7 +38,7 @@ CHEATS = {
         "     'threading.Thread(target=f, daemon=True).start()', {})\n" + WRONG_AREA
     ),
     "forja_o_guarda": (
-        "import hashlib, hmac, json, automatiza.checagem as c, automatiza.correcao.guarda as g\n"
+        "import hashlib, hmac, json, automatiza.checagem as c, automatiza.grading.sandbox.guard as g\n"
         "def restaurar(nonce, ligacoes):\n"
         f"    {NEUTER}\n"
         "    token = hmac.new(g._snapshot.key, (nonce + '[]').encode(), hashlib.sha256).hexdigest()\n"
@@ -73,7 +73,7 @@ with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:  # TMPDIR
 with open("/tmp/rascunho.txt", "w") as f:  # the kernel's own /tmp
     f.write("x")
 with multiprocessing.Pool(2) as pool:  # semaphores in /dev/shm, processes in its PID namespace
-    assert pool.map(abs, [-1, -2]) == [1, 2]
+    assert kernels.map(abs, [-1, -2]) == [1, 2]
 def dobro(x):
     return 2 * x
 """

@@ -30,7 +30,7 @@ from correcao_apoio import (
     submit,
 )
 
-from automatiza.correcao import isolamento
+from automatiza.grading.sandbox import isolation
 
 pytestmark = pytest.mark.lento
 
@@ -219,9 +219,9 @@ def test_runs_as_unprivileged_user(graded):
     found = _findings(root, "espiao")
     assert found["usuario"] != 0
     if os.geteuid() == 0:
-        assert isolamento.UID_RANGE[0] <= found["usuario"] < isolamento.UID_RANGE[1], found["usuario"]
+        assert isolation.UID_RANGE[0] <= found["usuario"] < isolation.UID_RANGE[1], found["usuario"]
     else:
-        assert found["usuario"] == isolamento.INNER_UID
+        assert found["usuario"] == isolation.INNER_UID
 
 
 def test_sees_only_its_own_processes_and_devices(graded):
@@ -333,19 +333,19 @@ def test_probe_refused_means_no_grading(tmp_path, monkeypatch):
     def refuse(flags):
         raise PermissionError(1, "unshare: Operation not permitted")
 
-    monkeypatch.setattr(isolamento, "unshare", refuse)
+    monkeypatch.setattr(isolation, "unshare", refuse)
     folder = tmp_path / "sonda"
     folder.mkdir()
     uid = os.geteuid()
     if uid == 0:
-        uids, lock = isolamento.reserve_uids(str(tmp_path))
+        uids, lock = isolation.reserve_uids(str(tmp_path))
         uid = uids[0]
         os.chown(folder, uid, uid)
-    wanted = isolamento.Plan.wanted(keep=tuple(isolamento.python_paths()), secrets=(str(tmp_path),))
-    plan = isolamento.probe(wanted, uid, str(folder))
+    wanted = isolation.Plan.wanted(keep=tuple(isolation.python_paths()), secrets=(str(tmp_path),))
+    plan = isolation.probe(wanted, uid, str(folder))
     assert not plan.full
     assert any("Operation not permitted" in w for w in plan.warnings), plan.warnings
-    message = isolamento.unavailable_message(plan)
+    message = isolation.unavailable_message(plan)
     assert "não corrige" in message and "Operation not permitted" in message
     assert "--sem-isolamento" in message
 
@@ -354,13 +354,13 @@ def test_grader_refuses_when_the_plan_is_not_full(tmp_path, monkeypatch):
     """Fail closed: whatever the probe lacked, no learner code runs and nothing is written."""
     root = make_course(tmp_path / "curso")
     submit(root, "certa", solved(root))
-    monkeypatch.setattr(isolamento.Plan, "full", property(lambda self: False))
-    with pytest.raises(isolamento.IsolationUnavailable, match="--sem-isolamento"):
+    monkeypatch.setattr(isolation.Plan, "full", property(lambda self: False))
+    with pytest.raises(isolation.IsolationUnavailable, match="--sem-isolamento"):
         grade(root)
     assert not (root / "autograded").exists()
-    from automatiza.correcao import curso
+    from automatiza.grading import coursedir
 
-    with curso.load(root).gradebook() as gb:
+    with coursedir.load(root).gradebook() as gb:
         assert [s.student.id for s in gb.find_assignment(TAREFA).submissions] == []
 
 
@@ -369,7 +369,7 @@ def test_same_points_without_isolation(tmp_path):
     root = make_course(tmp_path / "curso")
     submit(root, "certa", solved(root))
     submit(root, "parcial", solved(root, q2_resposta="def dobro(x):\n    return x + 2"))
-    report = grade(root, isolation=False)
+    report = grade(root, isolated=False)
     results = by_student(report)
     assert (results["certa"].score, results["parcial"].score) == (7, 4)
     assert not report.plan.isolated
@@ -381,7 +381,7 @@ def _corrigir_in_a_container(root, setup: str) -> subprocess.CompletedProcess:
     if shutil.which("unshare") is None:
         isolation_missing("o comando unshare (util-linux) não está instalado")
     command = (
-        f"{setup}{sys.executable} -m automatiza.correcao corrigir {TAREFA} --turma {root} --jobs 1; "
+        f"{setup}{sys.executable} -m automatiza.grading corrigir {TAREFA} --turma {root} --jobs 1; "
         "echo codigo=$?"
     )
     return subprocess.run(

@@ -26,13 +26,13 @@ from correcao_apoio import (
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
-from automatiza.correcao import amostras, isolamento
-from automatiza.grading.sandbox import cgroups
+from automatiza.grading import samples
+from automatiza.grading.sandbox import cgroups, isolation
 from automatiza.paths import put_python_tools_on_path
 
 pytestmark = pytest.mark.lento
 
-LIMITS = isolamento.Limits(memory_mb=1200, processes=64, disk_mb=64)
+LIMITS = isolation.Limits(memory_mb=1200, processes=64, disk_mb=64)
 
 HONEST = """import multiprocessing, os, tempfile
 def _quadrado(n):
@@ -46,7 +46,7 @@ with tempfile.TemporaryDirectory() as pasta:
 with open("/tmp/automatiza-limites-honesto.txt", "w") as arquivo:
     arquivo.write(lido)
 with multiprocessing.Pool(2) as pool:
-    total = sum(pool.map(_quadrado, range(10)))
+    total = sum(kernels.map(_quadrado, range(10)))
 print("HONESTO", lido, total)
 numero = ' 1500.01.0023123/2024-08 '.strip() if total == 285 and lido == "1500" else "errado"
 """
@@ -165,10 +165,10 @@ def test_report_says_what_holds(graded):
 def test_honest_pool_tempfile_and_tmp_grade_as_nbgrader(graded):
     ours, theirs, report = graded
     assert "HONESTO 1500 285" in _outputs(ours, "honesto")
-    a = amostras.scores(f"sqlite:///{theirs / 'gradebook.db'}", "curso-teste", TAREFA)
-    b = amostras.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
+    a = samples.scores(f"sqlite:///{theirs / 'gradebook.db'}", "curso-teste", TAREFA)
+    b = samples.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
     assert a["honesto"]["_total"] == 7
-    assert amostras.differences(a, {k: b[k] for k in a}) == []
+    assert samples.differences(a, {k: b[k] for k in a}) == []
 
 
 def test_children_memory_is_one_total(graded):

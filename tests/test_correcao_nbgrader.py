@@ -29,7 +29,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
-from automatiza.correcao import amostras, curso, devolutiva, notas
+from automatiza.grading import coursedir, export, feedback, samples
 from automatiza.paths import put_python_tools_on_path
 
 pytestmark = pytest.mark.lento
@@ -76,10 +76,10 @@ def compared(tmp_path_factory):
 def test_same_points_as_nbgrader_autograde(compared):
     ours, theirs, report = compared
     assert report.ok, report.summary()
-    a = amostras.scores(f"sqlite:///{theirs / 'gradebook.db'}", "curso-teste", TAREFA)
-    b = amostras.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
+    a = samples.scores(f"sqlite:///{theirs / 'gradebook.db'}", "curso-teste", TAREFA)
+    b = samples.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
     assert len(a) == 6
-    assert amostras.differences(a, b) == []
+    assert samples.differences(a, b) == []
     assert a["certa"]["_total"] == 7 and a["intocada"]["_total"] == 0
     assert a["editou"]["q2-testes"] == 0, "a célula de teste editada deveria voltar à original e falhar"
     assert b["apagou"]["q3-testes"] is None or b["apagou"]["q3-testes"] == a["apagou"]["q3-testes"]
@@ -133,13 +133,13 @@ def test_summary_explains_edited_and_deleted_cells(compared):
 
 def test_rerun_skips_graded_and_forcar_regrades(compared):
     ours, _, first = compared
-    before = amostras.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
+    before = samples.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA)
     again = grade(ours)
     assert {r.status for r in again.results} == {"pulada"}
     assert again.kernels == 0, "uma nova execução sem mudanças não deveria iniciar kernels"
     forced = grade(ours, force=True, students=["certa", "parcial"])
     assert sorted(r.student for r in forced.graded) == ["certa", "parcial"]
-    assert amostras.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA) == before
+    assert samples.scores(f"sqlite:///{ours / 'gradebook.db'}", "curso-teste", TAREFA) == before
 
 
 def test_newer_submission_is_graded_again(compared):
@@ -152,8 +152,8 @@ def test_newer_submission_is_graded_again(compared):
 
 def test_feedback_shows_messages_never_test_code(compared):
     ours, _, _ = compared
-    course = curso.load(ours)
-    written = devolutiva.generate(course, TAREFA)
+    course = coursedir.load(ours)
+    written = feedback.generate(course, TAREFA)
     pages = {p.parts[-3]: p.read_text() for p in written}
     assert set(pages) >= {"certa", "parcial", "editou"}
     page = pages["parcial"]
@@ -179,15 +179,15 @@ def test_feedback_shows_messages_never_test_code(compared):
 
 def test_grade_exports(compared, tmp_path):
     ours, _, _ = compared
-    course = curso.load(ours)
-    assert notas.export(course, "csv", tmp_path / "n.csv") == (6, 1)
+    course = coursedir.load(ours)
+    assert export.export(course, "csv", tmp_path / "n.csv") == (6, 1)
     rows = list(csv.reader((tmp_path / "n.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert rows[0][:5] == ["aluno", "nome", "email", "instituicao", "tarefa"]
     certa = next(r for r in rows if r[0] == "certa")
     assert certa[-2:] == ["7", "8"]
-    notas.export(course, "moodle", tmp_path / "m.csv")
+    export.export(course, "moodle", tmp_path / "m.csv")
     assert (tmp_path / "m.csv").read_text().splitlines()[0] == f"email,idnumber,{TAREFA}"
-    notas.export(course, "xlsx", tmp_path / "n.xlsx")
+    export.export(course, "xlsx", tmp_path / "n.xlsx")
     from openpyxl import load_workbook
 
     sheet = load_workbook(tmp_path / "n.xlsx").active
@@ -204,7 +204,7 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "automatiza.correcao",
+        "automatiza.grading",
         "corrigir",
         TAREFA,
         "--turma",
@@ -223,7 +223,7 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
     process.wait()
     saved = sorted(p.parent.name for p in (root / "autograded").glob(f"*/{TAREFA}"))
     assert 2 <= len(saved) < 6, saved
-    first = amostras.scores(f"sqlite:///{root / 'gradebook.db'}", "curso-teste", TAREFA)
+    first = samples.scores(f"sqlite:///{root / 'gradebook.db'}", "curso-teste", TAREFA)
     for student in saved:
         assert first[student]["_total"] == 7
     deadline = time.monotonic() + 10  # the zygote and its kernels die with the grader (parent-death signal)
@@ -234,7 +234,7 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
     statuses = {r.student: r.status for r in report.results}
     assert all(statuses[s] == "pulada" for s in saved)
     assert sum(status == "ok" for status in statuses.values()) == 6 - len(saved)
-    final = amostras.scores(f"sqlite:///{root / 'gradebook.db'}", "curso-teste", TAREFA)
+    final = samples.scores(f"sqlite:///{root / 'gradebook.db'}", "curso-teste", TAREFA)
     assert {s: final[s]["_total"] for s in final} == {f"aluno{n}": 7 for n in range(6)}
 
 

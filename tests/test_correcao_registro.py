@@ -9,7 +9,7 @@ import pytest
 from correcao_apoio import TAREFA, by_student, grade, make_course, solved, submit
 from nbgrader.api import MissingEntry
 
-from automatiza.correcao import corretor, curso
+from automatiza.grading import coursedir, grader
 
 pytestmark = pytest.mark.lento
 
@@ -20,7 +20,7 @@ def test_a_submission_is_saved_whole_or_not_at_all(tmp_path, monkeypatch):
     root = make_course(tmp_path / "curso")
     submit(root, "certa", solved(root))
     submit(root, "quebra", solved(root))
-    original = corretor.Grader._save_rows
+    original = grader.Grader._save_rows
 
     def crash_after_rows(self, student, executed, zero):
         outputs = original(self, student, executed, zero)
@@ -28,11 +28,11 @@ def test_a_submission_is_saved_whole_or_not_at_all(tmp_path, monkeypatch):
             raise RuntimeError("simula uma queda no meio da gravação")
         return outputs
 
-    monkeypatch.setattr(corretor.Grader, "_save_rows", crash_after_rows)
-    results = by_student(grade(root, isolation=False))
+    monkeypatch.setattr(grader.Grader, "_save_rows", crash_after_rows)
+    results = by_student(grade(root, isolated=False))
     assert results["certa"].score == 7
-    assert results["quebra"].status == corretor.ERROR
-    with curso.load(root).gradebook() as gb:
+    assert results["quebra"].status == grader.ERROR
+    with coursedir.load(root).gradebook() as gb:
         gb.find_submission(TAREFA, "certa")
         with pytest.raises(MissingEntry):
             gb.find_submission(TAREFA, "quebra")
@@ -42,25 +42,25 @@ def test_a_submission_is_saved_whole_or_not_at_all(tmp_path, monkeypatch):
 def test_two_runs_on_one_cohort_are_refused(tmp_path):
     root = make_course(tmp_path / "curso")
     submit(root, "certa", solved(root))
-    course = curso.load(root)
+    course = coursedir.load(root)
     course.private.mkdir(mode=0o700, exist_ok=True)
-    holder = corretor.Grader(course, TAREFA, progress=False)._lock_cohort()
+    holder = grader.Grader(course, TAREFA, progress=False)._lock_cohort()
     try:
-        with pytest.raises(corretor.GradingBusy, match="outra correção já está rodando nesta turma"):
-            grade(root, isolation=False)
+        with pytest.raises(grader.GradingBusy, match="outra correção já está rodando nesta turma"):
+            grade(root, isolated=False)
         assert not (root / "autograded").exists()
     finally:
         import os
 
         os.close(holder)
-    assert by_student(grade(root, isolation=False))["certa"].score == 7  # free again once released
+    assert by_student(grade(root, isolated=False))["certa"].score == 7  # free again once released
 
 
 def test_json_report_per_submission_and_cell(tmp_path):
     root = make_course(tmp_path / "curso")
     submit(root, "certa", solved(root))
     submit(root, "parcial", solved(root, q2_resposta="def dobro(x):\n    return x + 2"))
-    report = grade(root, isolation=False)
+    report = grade(root, isolated=False)
     path = root / "relatorios" / f"correcao-{TAREFA}.json"
     assert report.json_path == path and str(path) in report.summary()
     data = json.loads(path.read_text(encoding="utf-8"))

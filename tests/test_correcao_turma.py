@@ -13,7 +13,7 @@ from conftest import ROOT
 from nbgrader.api import Gradebook
 
 from automatiza import cli
-from automatiza.correcao import amostras, turma
+from automatiza.grading import cohort, samples
 
 EXERCISE = "00-primeira-entrega"
 
@@ -23,22 +23,25 @@ def test_roster_accepts_semicolons_latin1_and_accents(tmp_path):
     path.write_bytes(
         "Matrícula;Nome completo;E-mail;Órgão\nm1;Ana Lúcia;ana@pbh.gov.br;PBH\n\nm2;Zé;;\n".encode("latin-1")
     )
-    students = turma.read_roster(path)
-    assert students == [turma.Student("m1", "Ana Lúcia", "ana@pbh.gov.br", "PBH"), turma.Student("m2", "Zé")]
+    students = cohort.read_roster(path)
+    assert students == [
+        cohort.Student("m1", "Ana Lúcia", "ana@pbh.gov.br", "PBH"),
+        cohort.Student("m2", "Zé"),
+    ]
     assert students[0].first_last == ("Ana", "Lúcia")
 
 
 def test_roster_problems_are_listed_in_portuguese(tmp_path):
     path = tmp_path / "alunos.csv"
     path.write_text("id,nome,email\nx y,A,b\nz,,c@d.br\nz,E,e@f.br\n")
-    with pytest.raises(turma.CohortError) as info:
-        turma.read_roster(path)
+    with pytest.raises(cohort.CohortError) as info:
+        cohort.read_roster(path)
     message = str(info.value)
     assert "linha 2: id 'x y' inválido" in message and "e-mail 'b' inválido" in message
     assert "linha 3: falta o nome" in message and "linha 4: o id 'z' repete o da linha 3" in message
     path.write_text("nome,email\nA,a@b.br\n")
-    with pytest.raises(turma.CohortError, match="faltam as colunas id"):
-        turma.read_roster(path)
+    with pytest.raises(cohort.CohortError, match="faltam as colunas id"):
+        cohort.read_roster(path)
 
 
 def test_cohort_must_stay_outside_the_repository(tmp_path, capsys):
@@ -91,7 +94,7 @@ def test_create_grade_and_export_with_the_real_exercise(tmp_path, capsys):
         target = folder / "submitted" / student / EXERCISE
         target.mkdir(parents=True)
         nbformat.write(
-            amostras.submission(source, release, kind, __import__("random").Random(1)),
+            samples.submission(source, release, kind, __import__("random").Random(1)),
             target / f"{EXERCISE}.ipynb",
         )
     assert (
@@ -104,7 +107,7 @@ def test_create_grade_and_export_with_the_real_exercise(tmp_path, capsys):
 
     assert cli.main(["--raiz", str(repo), "devolutiva", EXERCISE, "--turma", str(folder)]) == cli.OK
     assert (folder / "feedback" / "ana" / EXERCISE / f"{EXERCISE}.html").exists()
-    output = tmp_path / "notas.csv"
+    output = tmp_path / "export.csv"
     assert cli.main(["--raiz", str(repo), "notas", "--turma", str(folder), "--saida", str(output)]) == cli.OK
     rows = list(csv.DictReader(output.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert {(r["aluno"], r["instituicao"], r["nota"]) for r in rows} == {

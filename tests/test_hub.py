@@ -12,7 +12,7 @@ from conftest import ROOT
 from traitlets.config import Config
 
 from automatiza import cli, hub
-from automatiza.correcao import turma
+from automatiza.grading import cohort
 from automatiza.paths import Project
 
 
@@ -82,7 +82,7 @@ def test_roster_report_uses_the_hub_logins(tmp_path):
         db.executemany("INSERT INTO users VALUES (?, ?)", [("ana", "2026-03-01"), ("beto", None)])
     assert hub.logged_in(tmp_path / "2026-1-hub") == {"ana"}
     (folder / "submitted" / "masp99" / "00-primeira-entrega").mkdir(parents=True)
-    report = turma.check(folder, logged_in=turma.logins_of_hub(folder))
+    report = cohort.check(folder, logged_in=cohort.logins_of_hub(folder))
     assert report.never_logged_in == ["beto"]
     assert report.unknown == {"masp99": ["00-primeira-entrega"]}
     assert report.missing == {"00-primeira-entrega": ["ana", "beto"]}

@@ -11,7 +11,7 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config.loader import PyFileConfigLoader
 
 from automatiza import cli, cohort_panel
-from automatiza.correcao import curso
+from automatiza.grading import coursedir
 
 pytestmark = pytest.mark.lento
 
@@ -35,7 +35,7 @@ def cohort(tmp_path_factory):
 
 
 def test_panel_per_question_learner_and_institution(cohort):
-    learners, questions = cohort_panel.collect(curso.load(cohort))
+    learners, questions = cohort_panel.collect(coursedir.load(cohort))
     q2 = questions.set_index("questao").loc["q2-testes"]
     assert (q2["corrigidas"], q2["perderam_pontos"]) == (3, 1)
     assert "dobro" in q2["falha_mais_comum"] and "BEGIN HIDDEN" not in q2["falha_mais_comum"]
@@ -48,7 +48,7 @@ def test_panel_per_question_learner_and_institution(cohort):
 
 
 def test_panel_page_escapes_learner_outputs(cohort, tmp_path):
-    files = cohort_panel.write(curso.load(cohort), tmp_path / "painel")
+    files = cohort_panel.write(coursedir.load(cohort), tmp_path / "painel")
     page = files["html"].read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "Seplag-MG" in files["instituicoes"].read_text(encoding="utf-8-sig")

@@ -38,7 +38,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from automatiza import cli, database, hub
-from automatiza.correcao import amostras, curso, turma
+from automatiza.grading import coursedir, samples
 from automatiza.paths import Project
 
 pytestmark = pytest.mark.lento
@@ -67,7 +67,7 @@ def on_postgres(root: Path, url: str) -> Path:
     with (root / "nbgrader_config.py").open("a") as fh:
         fh.write(f"c.CourseDirectory.db_url = {url!r}\n")
     (root / "gradebook.db").unlink()
-    course = curso.load(root)
+    course = coursedir.load(root)
     assert course.db_url.startswith("postgresql+psycopg://")
     config = course.config
     config.CourseDirectory.db_url = course.db_url  # nbgrader's own tools need the driver in the URL
@@ -146,7 +146,7 @@ def test_cohort_created_graded_and_exported_on_postgres(pg, tmp_path, capsys):
         target = folder / "submitted" / student / EXERCISE
         target.mkdir(parents=True)
         nbformat.write(
-            amostras.submission(source, release, kind, __import__("random").Random(1)),
+            samples.submission(source, release, kind, __import__("random").Random(1)),
             target / f"{EXERCISE}.ipynb",
         )
     assert (
@@ -161,7 +161,7 @@ def test_cohort_created_graded_and_exported_on_postgres(pg, tmp_path, capsys):
             "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id"
         ).fetchall()
     assert dict(rows) == {"ana": 3, "beto": 0}
-    output = tmp_path / "notas.csv"
+    output = tmp_path / "export.csv"
     assert cli.main(["--raiz", str(repo), "notas", "--turma", str(folder), "--saida", str(output)]) == cli.OK
     table = list(csv.DictReader(output.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert {(r["aluno"], r["nota"]) for r in table} == {("ana", "3"), ("beto", "0")}
@@ -196,13 +196,13 @@ def _area() -> str:
 def test_same_points_and_rows_as_sqlite(both):
     lite, post, reports = both
     assert reports["sqlite"].ok and reports["postgres"].ok, reports["postgres"].summary()
-    a = amostras.scores(f"sqlite:///{lite / 'gradebook.db'}", "curso-teste", TAREFA)
-    b = amostras.scores(curso.load(post).db_url, "curso-teste", TAREFA)
-    assert len(a) == 6 and amostras.differences(a, b) == []
+    a = samples.scores(f"sqlite:///{lite / 'gradebook.db'}", "curso-teste", TAREFA)
+    b = samples.scores(coursedir.load(post).db_url, "curso-teste", TAREFA)
+    assert len(a) == 6 and samples.differences(a, b) == []
     assert b["certa"]["_total"] == 7 and b["intocada"]["_total"] == 0 and b["parcial"]["q2-testes"] == 0
     with (
         Gradebook(f"sqlite:///{lite / 'gradebook.db'}", "curso-teste") as ga,
-        Gradebook(curso.load(post).db_url, "curso-teste") as gb,
+        Gradebook(coursedir.load(post).db_url, "curso-teste") as gb,
     ):
         for student in a:
             sa, sb = ga.find_submission(TAREFA, student), gb.find_submission(TAREFA, student)
@@ -241,7 +241,7 @@ def test_submission_cannot_reach_the_gradebook_server(pg, tmp_path):
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT to_regclass('invadido')").fetchone() == (None,)
         assert conn.execute("SELECT max(auto_score) FROM grade").fetchone()[0] <= 3
-    scores = amostras.scores(curso.load(root).db_url, "curso-teste", TAREFA)
+    scores = samples.scores(coursedir.load(root).db_url, "curso-teste", TAREFA)
     assert scores["honesta"]["_total"] == scores["invasora"]["_total"] == 7
 
 
@@ -255,7 +255,7 @@ def test_killed_run_on_postgres_loses_nothing_and_resumes(pg, tmp_path):
     command = [
         sys.executable,
         "-m",
-        "automatiza.correcao",
+        "automatiza.grading",
         "corrigir",
         TAREFA,
         "--turma",
@@ -282,10 +282,10 @@ def test_killed_run_on_postgres_loses_nothing_and_resumes(pg, tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     process.stderr.close()
-    url = curso.load(root).db_url
+    url = coursedir.load(root).db_url
     saved = sorted(p.parent.name for p in (root / "autograded").glob(f"*/{TAREFA}"))
     assert 2 <= len(saved) < 6, saved
-    first = amostras.scores(url, "curso-teste", TAREFA)
+    first = samples.scores(url, "curso-teste", TAREFA)
     assert set(saved) <= set(first) and {s: first[s]["_total"] for s in saved} == {s: 7 for s in saved}
 
     def others() -> int:  # the killed grader's session is gone and its open transaction rolled back
@@ -299,7 +299,7 @@ def test_killed_run_on_postgres_loses_nothing_and_resumes(pg, tmp_path):
     statuses = {r.student: r.status for r in report.results}
     assert all(statuses[s] == "pulada" for s in saved)
     assert sum(status == "ok" for status in statuses.values()) == 6 - len(saved)
-    final = amostras.scores(url, "curso-teste", TAREFA)
+    final = samples.scores(url, "curso-teste", TAREFA)
     assert {s: final[s]["_total"] for s in final} == {f"aluno{n}": 7 for n in range(6)}
 
 
@@ -408,7 +408,7 @@ def test_hub_starts_on_postgres_and_records_its_users_there(pg, tmp_path, monkey
         assert hub.logged_in(state) == set()
         _login(port, "ana", password)
         assert postgres_apoio.wait_until(lambda: hub.logged_in(state) == {"ana"}, 15), hub.logged_in(state)
-        report = turma.check(Path(settings.cohort), logged_in=turma.logins_of_hub(Path(settings.cohort)))
+        report = cohort.check(Path(settings.cohort), logged_in=cohort.logins_of_hub(Path(settings.cohort)))
         assert report.never_logged_in == ["beto"]
     finally:
         process.send_signal(signal.SIGTERM)

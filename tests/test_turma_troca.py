@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 from automatiza import cli, jupyterlab
-from automatiza.correcao import amostras, turma
+from automatiza.grading import cohort, samples
 
 EXERCISE = "00-primeira-entrega"
 NBGRADER = [sys.executable, "-m", "nbgrader"]
@@ -49,7 +49,7 @@ def test_exchange_is_created_beside_the_cohort_with_sticky_bit(tmp_path, capsys)
     exchange = tmp_path / "turmas" / "2026-1-troca"
     assert stat.S_IMODE(exchange.stat().st_mode) == 0o1777
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert turma.exchange_of(folder) == exchange
+    assert cohort.exchange_of(folder) == exchange
     assert str(exchange) in capsys.readouterr().out
 
 
@@ -68,7 +68,7 @@ def test_unreachable_exchange_is_reported(tmp_path):
     closed = tmp_path / "fechada"
     closed.mkdir(mode=0o700)
     closed.chmod(0o700)
-    warnings = turma.make_exchange(closed / "troca", tmp_path / "turma")
+    warnings = cohort.make_exchange(closed / "troca", tmp_path / "turma")
     assert warnings and "não consegue chegar" in warnings[0] and str(closed) in warnings[0]
 
 
@@ -81,7 +81,7 @@ def test_release_fetch_submit_collect_grade_and_feedback(tmp_path, capsys):
     roster.write_text("id,nome,email\nmasp123,Ana Souza,ana@pbh.gov.br\n")
     folder = tmp_path / "turma"
     assert cli.main(["--raiz", str(repo), "turma", "criar", str(folder), "--alunos", str(roster)]) == cli.OK
-    exchange = turma.exchange_of(folder)
+    exchange = cohort.exchange_of(folder)
     env = dict(os.environ, JUPYTER_DATA_DIR=str(tmp_path / "dados-jupyter"))
     env.pop("JUPYTER_CONFIG_PATH", None)
 
@@ -97,13 +97,13 @@ def test_release_fetch_submit_collect_grade_and_feedback(tmp_path, capsys):
     assert fetched.returncode == 0, fetched.stderr
     notebook = workspace / EXERCISE / f"{EXERCISE}.ipynb"
     source = nbformat.read(repo / "exercises" / EXERCISE / f"{EXERCISE}.ipynb", as_version=4)
-    answered = amostras.submission(source, nbformat.read(notebook, as_version=4), "certa", random.Random(1))
+    answered = samples.submission(source, nbformat.read(notebook, as_version=4), "certa", random.Random(1))
     nbformat.write(answered, notebook)
     submitted = _nbgrader(["submit", EXERCISE], workspace, learner)
     assert submitted.returncode == 0, submitted.stderr
 
     # before collecting, the report already sees the submission in the exchange
-    report = turma.check(folder)
+    report = cohort.check(folder)
     assert me in report.unknown and report.missing[EXERCISE] == ["masp123"]
 
     collected = _nbgrader(["collect", EXERCISE], folder, env)

@@ -8,18 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from automatiza import __version__
-from automatiza.curriculum import CurriculumError
+from automatiza.cli_options import positive
+from automatiza.errors import EXIT_CODES, FAILED, INTERRUPTED, OK, SETUP, USAGE, CommandError
 from automatiza.paths import Project
 
-OK, FAILED, USAGE, SETUP = 0, 1, 2, 3
-
-EXIT_CODES = """\
-códigos de saída:
-  0  tudo certo
-  1  o trabalho falhou (notebook com erro, vazamento de solução, verificação com problemas)
-  2  uso incorreto do comando (opção desconhecida, argumento faltando)
-  3  pasta do curso não encontrada ou programa (curriculum/programa.yml) inválido
-"""
+__all__ = ["EXIT_CODES", "FAILED", "OK", "SETUP", "USAGE", "build_parser", "main", "positive"]
 
 _PT_BR = {
     "usage: ": "uso: ",
@@ -41,14 +34,6 @@ _PT_BR = {
 argparse._ = lambda text: _PT_BR.get(text, text)  # argparse has no pt-BR catalog; translate its few strings
 
 Handler = Callable[[argparse.Namespace, Project], int]
-
-
-def positive(text: str) -> int:
-    """argparse type: an integer of at least 1, with a pt-BR error."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("use um número inteiro maior que zero")
-    return value
 
 
 def _add_execution_options(parser: argparse.ArgumentParser) -> None:
@@ -103,11 +88,11 @@ def _catalogo(args: argparse.Namespace, project: Project) -> int:
 
 def _painel(args: argparse.Namespace, project: Project) -> int:
     from automatiza import cohort_panel
-    from automatiza.correcao import curso
+    from automatiza.grading import coursedir
 
     try:
-        files = cohort_panel.write(curso.load(args.turma))
-    except curso.CourseError as exc:
+        files = cohort_panel.write(coursedir.load(args.turma))
+    except coursedir.CourseError as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
     print(
@@ -232,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(modulo=None)
 
-    from automatiza.correcao import cli as correcao_cli  # turma criar, corrigir, devolutiva, notas
+    from automatiza.grading import cli as correcao_cli  # turma criar, corrigir, devolutiva, notas
 
     correcao_cli.add_commands(sub, command)
 
@@ -249,17 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        project = Project.at(args.raiz, args.saida)
+        # the cohort commands (corrigir, devolutiva, notas) need only the cohort folder, not this checkout
+        project = Project.at(args.raiz, args.saida) if getattr(args, "precisa_curso", True) else None
         return args.handler(args, project)
-    except (CurriculumError, FileNotFoundError) as exc:
+    except CommandError as exc:
+        print(f"erro: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except FileNotFoundError as exc:
         print(f"erro: {exc}", file=sys.stderr)
         return SETUP
-    except KeyError as exc:  # unknown module id and similar lookups, already phrased in pt-BR
-        print(f"erro: {exc.args[0]}", file=sys.stderr)
-        return USAGE
     except KeyboardInterrupt:
         print("\nInterrompido.", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from automatiza.cli import FAILED, OK, SETUP, USAGE, positive
+from automatiza.cli_options import positive
+from automatiza.errors import FAILED, OK, SETUP, USAGE
 
 Command = Callable[..., argparse.ArgumentParser]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from nbgrader.api import MissingEntry
 
-from automatiza.correcao import curso, turma
+from automatiza.grading import cohort, coursedir
 
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_MESSAGE_CHARS = 300
@@ -77,9 +77,9 @@ def failure_messages(nb: dict) -> dict[str, str]:
     return found
 
 
-def collect(course: curso.Course) -> tuple[pd.DataFrame, pd.DataFrame]:
+def collect(course: coursedir.Course) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per learner and assignment, one row per graded question) from the gradebook."""
-    roster = turma.roster(course.root)
+    roster = cohort.roster(course.root)
     rows, questions = [], {}
     with course.gradebook() as gb:
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
@@ -194,7 +194,7 @@ def page(
     )
 
 
-def write(course: curso.Course, output: Path | None = None) -> dict[str, Path]:
+def write(course: coursedir.Course, output: Path | None = None) -> dict[str, Path]:
     """Regenerate the panel of `course` (HTML and CSVs) in `output` (default: <turma>/painel)."""
     output = output or course.root / "painel"
     output.mkdir(parents=True, exist_ok=True, mode=0o700)

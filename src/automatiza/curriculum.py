@@ -9,11 +9,17 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from automatiza.errors import SetupError, UsageError
+
 MODULE_ID = re.compile(r"^\d{2}$")
 ASSIGNMENT_NAME = re.compile(r"^[0-9a-z][0-9a-z-]*$")
 
 
-class CurriculumError(Exception):
+class UnknownModule(UsageError):
+    """A module id that the program does not have."""
+
+
+class CurriculumError(SetupError):
     """The curriculum file is missing, unreadable or invalid; `problems` lists every problem in pt-BR."""
 
     def __init__(self, path: Path, problems: list[str]):
@@ -126,7 +132,7 @@ class Curriculum(_Strict):
             if m.id == module_id:
                 return m
         valid = ", ".join(m.id for m in self.modulos)
-        raise KeyError(f"módulo '{module_id}' não existe no programa; módulos: {valid}")
+        raise UnknownModule(f"módulo '{module_id}' não existe no programa; módulos: {valid}")
 
     def stage(self, stage_id: str) -> Stage:
         return next(s for s in self.etapas if s.id == stage_id)

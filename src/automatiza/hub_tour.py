@@ -267,9 +267,9 @@ def make_course_copy(project: Project, base: Path, instructor: str) -> Path:
 
 
 def _answer(released: nbformat.NotebookNode, source: nbformat.NotebookNode, wrong: bool) -> dict:
-    from automatiza.correcao import amostras
+    from automatiza.grading import samples
 
-    nb = amostras.submission(source, released, "certa", random.Random(0))
+    nb = samples.submission(source, released, "certa", random.Random(0))
     if wrong:
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "q2-resposta":

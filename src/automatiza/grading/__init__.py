@@ -1,6 +1,17 @@
-"""Grading internals shared by `automatiza corrigir` (the pt-BR command lives in `automatiza.correcao`).
+"""`automatiza corrigir` and the cohort commands, on top of an nbgrader course folder (English internals).
 
-`sandbox` holds the security boundary: reading untrusted files (`sandbox.files`). The rest of the grader
-still lives in `automatiza.correcao` (isolation in `isolamento`, the zygote in `zigoto`, the guard in
-`guarda`).
+Map, from the command to the security boundary:
+- `cli`: `turma criar|conferir`, `corrigir`, `devolutiva`, `notas` (added to `automatiza`; typed errors from
+  `automatiza.errors` decide the exit codes);
+- `coursedir`: reads an nbgrader course folder (configuration, paths, gradebook);
+- `cohort`: creates a cohort outside the repository and checks its roster;
+- `grader`: grades a cohort with nbgrader's own preprocessors, in parallel, one gradebook transaction per
+  submission, a lock per cohort, a JSON report;
+- `execution`: nbgrader's `Execute` run cell by cell on a sandboxed kernel (`kernels`);
+- `checks`: test cells judged in the grader, outside the learner's kernel;
+- `kernels`: kernels forked by the zygote, started ahead of need;
+- `feedback`, `export`, `samples`: feedback pages, grade exports, synthetic cohorts for tests and benchmarks;
+- `sandbox/`: the security boundary, reviewable on its own: `files` (reading untrusted files), `isolation`
+  (policy, probe and Linux namespaces), `cgroups` (totals), `zygote` (the process that forks kernels) and
+  `guard` (the in-kernel deterrent).
 """

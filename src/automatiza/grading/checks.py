@@ -14,7 +14,7 @@ as JSON and the comparison runs in the grader. What the kernel returns is still 
 knows the expected value can return it, which is what answering is.
 
 Cells of any other shape (loops building inputs, pandas objects, checks with computed expected values) run
-in the kernel as nbgrader runs them, protected only by the in-kernel guard (`correcao.guarda`), a deterrent.
+in the kernel as nbgrader runs them, protected only by the in-kernel guard (`sandbox.guard`), a deterrent.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Unsupported(Exception):
 
 
 class BadAnswer(Exception):
-    """The kernel's answer does not have the shape `guarda.avaliar` gives: the cell fails."""
+    """The kernel's answer does not have the shape `guard.evaluate` gives: the cell fails."""
 
 
 TYPE_NAMES = ("str", "int", "float", "bool", "list", "tuple", "dict", "set")
@@ -200,7 +200,7 @@ def requests(checks: list[Check]) -> list[str]:
 
 
 def decode(value: Any) -> Any:
-    """A value sent by `guarda.avaliar` back to plain Python (tags keep tuple/list/int/float apart)."""
+    """A value sent by `guard.evaluate` back to plain Python (tags keep tuple/list/int/float apart)."""
     if not isinstance(value, dict) or "t" not in value:
         raise BadAnswer("valor")
     tag, content = value["t"], value.get("v")
@@ -256,7 +256,7 @@ class Answer:
 
 
 def answers(text: str, count: int) -> list[Answer]:
-    """Parse the kernel's JSON; `BadAnswer` if it does not have the shape `guarda.avaliar` gives."""
+    """Parse the kernel's JSON; `BadAnswer` if it does not have the shape `guard.evaluate` gives."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:

@@ -1,1 +1,10 @@
-"""The grader's security boundary: everything that touches what a learner controls."""
+"""The grader's security boundary: everything that touches what a learner controls.
+
+- `files`: files of a submission or of a kernel's folder, read without following links, without blocking,
+  up to a bound;
+- `isolation`: the isolation plan, the probe that refuses to grade where it does not hold, and the Linux
+  namespaces, mounts and limits applied to each kernel;
+- `cgroups`: memory and process totals per kernel where a cgroup can be made;
+- `zygote`: the process that imports the kernel's Python once and forks an isolated kernel per notebook;
+- `guard`: inside the kernel, only a deterrent.
+"""

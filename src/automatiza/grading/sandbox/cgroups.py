@@ -15,7 +15,7 @@ into the group before it enters its namespaces, so every process it starts count
 the kernel ends, the zygote kills what is left in the group and removes it.
 
 Where none of this is possible, `find()` returns None with the reason, and the kernel keeps the rlimits
-(`isolamento.Limits`): address space per process and RLIMIT_NPROC in the kernel's own uid or user namespace.
+(`isolation.Limits`): address space per process and RLIMIT_NPROC in the kernel's own uid or user namespace.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ errors allowed, the `CellTimeoutError` output), and the same cell-by-cell execut
 outputs, and therefore the points, are the ones nbgrader would record. What changes:
 
 - the kernel comes from the pool (already started, isolated) instead of being started here;
-- before every autograded test cell the guard (`guarda.restaurar`) runs, as a `user_expression` of the
+- before every autograded test cell the guard (`guard.restore`) runs, as a `user_expression` of the
   previous cell's request when it can (no extra round trip) or on its own; a guard that does not answer
   correctly makes that test cell fail instead of trusting it;
 - output kept per cell is capped while it arrives (a `print` in a loop cannot fill the grader's memory);
@@ -28,9 +28,9 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
 
-from automatiza.correcao import guarda
-from automatiza.correcao.pool import SandboxKernel
 from automatiza.grading import checks
+from automatiza.grading.kernels import SandboxKernel
+from automatiza.grading.sandbox import guard
 
 TRUNCATED = "\n... saída cortada pelo corretor (limite de {kb} KB por célula) ...\n"
 MAX_RESTARTS = 3
@@ -118,8 +118,8 @@ class SandboxedExecute(Execute):
 
     def _guard_expression(self, nonce: str) -> str:
         return (
-            "__import__('automatiza.correcao.guarda', fromlist=['_'])"
-            f".restaurar({nonce!r}, {[list(b) for b in self.bindings]!r})"
+            "__import__('automatiza.grading.sandbox.guard', fromlist=['_'])"
+            f".restore({nonce!r}, {[list(b) for b in self.bindings]!r})"
         )
 
     @staticmethod
@@ -128,12 +128,12 @@ class SandboxedExecute(Execute):
             result = reply["content"]["user_expressions"]["g"]  # type: ignore[index]
             data = json.loads(ast.literal_eval(result["data"]["text/plain"]))
             restored = list(data["restaurado"])
-            return data["token"] == guarda.token_esperado(key, nonce, restored), restored
+            return data["token"] == guard.expected_token(key, nonce, restored), restored
         except (KeyError, TypeError, ValueError, SyntaxError):
             return False, []
 
     async def guard(self, kernel: SandboxKernel) -> tuple[bool, list[str]]:
-        """Run `guarda.restaurar` silently; (trusted, restored items)."""
+        """Run `guard.restore` silently; (trusted, restored items)."""
         nonce = secrets.token_hex(16)
         msg_id = self.kc.execute(
             "", silent=True, store_history=False, user_expressions={"g": self._guard_expression(nonce)}
@@ -189,7 +189,7 @@ class SandboxedExecute(Execute):
         outcome.restored += self._guarded.pop(index, [])
         wanted = checks.requests(found)
         expression = (
-            f"__import__('automatiza.correcao.guarda', fromlist=['_']).avaliar({json.dumps(wanted)!r})"
+            f"__import__('automatiza.grading.sandbox.guard', fromlist=['_']).evaluate({json.dumps(wanted)!r})"
         )
         cell.outputs = []
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})

@@ -20,13 +20,14 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from automatiza import database
+from automatiza.errors import SetupError, UsageError
 
 
-class CourseError(Exception):
+class CourseError(SetupError):
     """The folder is not a usable nbgrader course; the message is pt-BR."""
 
 
-class UnknownAssignment(CourseError):
+class UnknownAssignment(UsageError, CourseError):
     """The assignment asked for is not in the course's gradebook (a usage error, not a setup one)."""
 
 

@@ -1,8 +1,8 @@
 """Kernel-side guard: before each graded test cell, undo the monkeypatching that could defeat the tests.
 
-The snapshot is taken before any learner code runs: module and class level in the zygote (`preparar`), once,
-and the kernel's own objects (shell, kernel, streams, threads) in each kernel child (`instalar`). Before every
-autograded test cell the grader runs `restaurar(nonce, bindings)` silently, which
+The snapshot is taken before any learner code runs: module and class level in the zygote (`prepare`), once,
+and the kernel's own objects (shell, kernel, streams, threads) in each kernel child (`install`). Before every
+autograded test cell the grader runs `restore(nonce, bindings)` silently, which
 
 - puts back the builtins (`len`, `print`, `isinstance`, `__import__`, ...), the functions, classes and
   class attributes of the protected modules (`automatiza.checagem`, the modules the tests import, IPython's
@@ -19,10 +19,10 @@ autograded test cell the grader runs `restaurar(nonce, bindings)` silently, whic
 This guard is a DETERRENT, not a protection: it runs inside the learner's own process, so whatever it saves
 (its snapshot, its HMAC key) the learner's code can read and change, and an audit hook, a thread or a signal
 handler can patch again after it ran. Grades do not rest on it where the course's checks allow: those test
-cells are judged by the grader, outside the kernel (`automatiza.grading.checks`, with `avaliar` below), and
+cells are judged by the grader, outside the kernel (`automatiza.grading.checks`, with `evaluate` below), and
 their hidden tests and expected values never enter the kernel. The guard still covers the test cells of any
 other shape, against casual tricks, and the instructor sees what it restored in the grader's report. What
-protects the other students, the sources and the gradebook is the isolation (`isolamento`), not this.
+protects the other students, the sources and the gradebook is the isolation (`sandbox.isolation`), not this.
 """
 
 from __future__ import annotations
@@ -339,7 +339,7 @@ class _Snapshot:
 _snapshot = _Snapshot()
 
 
-def preparar(extra_modules: list[str]) -> list[str]:
+def prepare(extra_modules: list[str]) -> list[str]:
     """Module and class level snapshot, in the zygote, before any fork. Returns modules not protected."""
     gc.disable()
     try:
@@ -364,7 +364,7 @@ def _no_new_audit_hooks(event: str, args: tuple) -> None:
         raise RuntimeError("ganchos de auditoria não são permitidos durante a correção")
 
 
-def instalar(app: object, key: bytes) -> None:
+def install(app: object, key: bytes) -> None:
     """Instance level snapshot in the kernel child, after IPKernelApp.initialize and before any cell."""
     sys.addaudithook(_no_new_audit_hooks)
     snap = _snapshot
@@ -414,13 +414,13 @@ def instalar(app: object, key: bytes) -> None:
     }
 
 
-def linha_de_base() -> str:
+def baseline() -> str:
     """Called by the grader once the kernel is ready, before any learner code: the kernel's own threads."""
     _snapshot.threads = set(sys._current_frames())
     return "ok"
 
 
-def restaurar(nonce: str, bindings: list) -> str:
+def restore(nonce: str, bindings: list) -> str:
     """Restore everything (see the module docstring); JSON with what was restored and the HMAC of `nonce`."""
     fixed = _snapshot.restore([tuple(b) for b in bindings])
     report = json.dumps(fixed)
@@ -428,8 +428,8 @@ def restaurar(nonce: str, bindings: list) -> str:
     return json.dumps({"restaurado": fixed, "token": token})
 
 
-def token_esperado(key: bytes, nonce: str, restored: list[str]) -> str:
-    """What the grader expects back from `restaurar` (same JSON encoding of the restored list)."""
+def expected_token(key: bytes, nonce: str, restored: list[str]) -> str:
+    """What the grader expects back from `restore` (same JSON encoding of the restored list)."""
     return hmac.new(key, (nonce + json.dumps(restored)).encode(), hashlib.sha256).hexdigest()
 
 
@@ -479,7 +479,7 @@ def _tag(value: object, depth: int = 0) -> dict:
     return {"t": "outro", "tipo": str(getattr(kind, "__name__", "?"))[:100]}
 
 
-def avaliar(pedidos: str) -> str:
+def evaluate(pedidos: str) -> str:
     """Evaluate each expression of the JSON list `pedidos` in the learner namespace; JSON list of tagged
     values or ``{"erro": [nome, mensagem]}``. Runs in the learner's kernel: the grader treats the answer as
     untrusted data and does the comparing itself."""

@@ -1,7 +1,7 @@
 """Subcommands of the cohort: `turma criar`, `corrigir`, `devolutiva`, `notas` (added to `automatiza`).
 
 `automatiza.cli.build_parser()` calls `add_commands(sub, command)`. The same commands also run without the
-course checkout as ``python -m automatiza.correcao COMANDO ...`` (corrigir, devolutiva and notas only need
+course checkout as ``python -m automatiza.grading COMANDO ...`` (corrigir, devolutiva and notas only need
 the cohort folder).
 """
 
@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from automatiza.cli import FAILED, OK, SETUP, USAGE, positive
+from automatiza.cli_options import positive
+from automatiza.errors import FAILED, OK
 
 Command = Callable[..., argparse.ArgumentParser]
 
@@ -28,17 +29,17 @@ def _cores() -> int:
 
 
 def _course(folder: Path):
-    from automatiza.correcao import curso
+    from automatiza.grading import coursedir
 
-    return curso.load(folder)
+    return coursedir.load(folder)
 
 
 def _turma(args: argparse.Namespace, project) -> int:
-    from automatiza.correcao import turma
+    from automatiza.grading import cohort
 
     if args.acao == "conferir":
-        return turma.command_check(args)
-    return turma.command_create(args, project)
+        return cohort.command_check(args)
+    return cohort.command_create(args, project)
 
 
 def _stop(number: int, _frame: object) -> None:
@@ -47,12 +48,12 @@ def _stop(number: int, _frame: object) -> None:
 
 
 def _corrigir(args: argparse.Namespace, project=None) -> int:
-    from automatiza.correcao import pool
+    from automatiza.grading import kernels
 
     signal.signal(signal.SIGTERM, _stop)
 
     # the zygote starts importing the kernel's Python now, while this process imports nbgrader
-    zygote = pool.Zygote.launch(pool.make_base()) if args.turma.is_dir() else None
+    zygote = kernels.Zygote.launch(kernels.make_base()) if args.turma.is_dir() else None
     try:
         return _grade(args, zygote)
     except KeyboardInterrupt:
@@ -68,36 +69,30 @@ def _corrigir(args: argparse.Namespace, project=None) -> int:
 
 
 def _grade(args: argparse.Namespace, zygote) -> int:
-    from automatiza.correcao import corretor, curso, isolamento
+    from automatiza.grading import grader
+    from automatiza.grading.sandbox import isolation
 
-    try:
-        course = _course(args.turma)
-        limits = isolamento.Limits(
-            cpu_seconds=args.limite_cpu, memory_mb=args.memoria, notebook_seconds=args.tempo_limite
-        )
-        report = corretor.grade(
-            course,
-            args.tarefa,
-            jobs=args.jobs or _cores(),
-            force=args.forcar,
-            students=args.aluno,
-            limits=limits,
-            zygote=zygote,
-            full_tracebacks=args.tracebacks_completos,
-            isolation=not args.sem_isolamento,
-        )
-    except curso.CourseError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return USAGE if isinstance(exc, curso.UnknownAssignment) else SETUP
-    except (isolamento.IsolationUnavailable, corretor.GradingBusy) as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return SETUP
+    course = _course(args.turma)
+    limits = isolation.Limits(
+        cpu_seconds=args.limite_cpu, memory_mb=args.memoria, notebook_seconds=args.tempo_limite
+    )
+    report = grader.grade(
+        course,
+        args.tarefa,
+        jobs=args.jobs or _cores(),
+        force=args.forcar,
+        students=args.aluno,
+        limits=limits,
+        zygote=zygote,
+        full_tracebacks=args.tracebacks_completos,
+        isolated=not args.sem_isolamento,
+    )
     print(report.summary())
     _refresh_panel(course)
     if not report.ok:
         print(
             "\nAlgumas entregas não puderam ser corrigidas: veja os erros acima e "
-            f"{course.private / 'corretor.log'}.",
+            f"{course.private / 'grader.log'}.",
             file=sys.stderr,
         )
     return OK if report.ok else FAILED
@@ -116,14 +111,10 @@ def _refresh_panel(course) -> None:
 
 
 def _devolutiva(args: argparse.Namespace, project=None) -> int:
-    from automatiza.correcao import curso, devolutiva
+    from automatiza.grading import feedback
 
-    try:
-        course = _course(args.turma)
-        written = devolutiva.generate(course, args.tarefa, args.aluno)
-    except curso.CourseError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return USAGE if isinstance(exc, curso.UnknownAssignment) else SETUP
+    course = _course(args.turma)
+    written = feedback.generate(course, args.tarefa, args.aluno)
     if not written:
         print(
             f"Nenhuma entrega corrigida de '{args.tarefa}'. Rode antes: automatiza corrigir {args.tarefa} "
@@ -135,24 +126,20 @@ def _devolutiva(args: argparse.Namespace, project=None) -> int:
         f"{len(written)} devolutiva(s) em {course.root / course.coursedir.feedback_directory}/<aluno>/"
         f"{args.tarefa}/ (entregue com: nbgrader release_feedback {args.tarefa})."
     )
-    for warning in devolutiva.warnings(course, args.tarefa):
+    for warning in feedback.warnings(course, args.tarefa):
         print(warning, file=sys.stderr)
     return OK
 
 
 def _notas(args: argparse.Namespace, project=None) -> int:
-    from automatiza.correcao import curso, notas
+    from automatiza.grading import export
 
-    try:
-        course = _course(args.turma)
-        extension = "xlsx" if args.formato == "xlsx" else "csv"
-        suffix = "-moodle" if args.formato == "moodle" else ""
-        today = datetime.date.today().isoformat()
-        path = args.saida or course.root / "notas" / f"notas{suffix}-{today}.{extension}"
-        students, assignments = notas.export(course, args.formato, path, args.tarefa)
-    except curso.CourseError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return USAGE if "tarefa" in str(exc) else SETUP
+    course = _course(args.turma)
+    extension = "xlsx" if args.formato == "xlsx" else "csv"
+    suffix = "-moodle" if args.formato == "moodle" else ""
+    today = datetime.date.today().isoformat()
+    path = args.saida or course.root / "notas" / f"notas{suffix}-{today}.{extension}"
+    students, assignments = export.export(course, args.formato, path, args.tarefa)
     print(f"Notas de {students} aluno(s) em {assignments} tarefa(s): {path}")
     if args.formato == "moodle":
         print(
@@ -221,6 +208,7 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         _corrigir,
         "corrige as entregas de uma tarefa em paralelo, com o código dos alunos isolado",
     )
+    p.set_defaults(precisa_curso=False)
     p.add_argument("tarefa", metavar="TAREFA", help="nome da tarefa, por exemplo 01-python-essencial")
     _course_option(p)
     p.add_argument(
@@ -273,11 +261,13 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         _devolutiva,
         "gera as devolutivas em HTML (pontos por questão e mensagens, nunca o código dos testes)",
     )
+    p.set_defaults(precisa_curso=False)
     p.add_argument("tarefa", metavar="TAREFA")
     _course_option(p)
     p.add_argument("--aluno", action="append", metavar="ID", help="só este aluno (pode repetir)")
 
     p = command("notas", _notas, "exporta as notas da turma (CSV, Excel ou CSV de importação do Moodle)")
+    p.set_defaults(precisa_curso=False)
     _course_option(p)
     p.add_argument(
         "--formato",
@@ -293,36 +283,3 @@ def add_commands(sub: argparse._SubParsersAction, command: Command) -> None:
         help="arquivo de saída (padrão: PASTA/notas/notas-<data>.<ext>)",
     )
     p.add_argument("--tarefa", action="append", metavar="TAREFA", help="só esta tarefa (pode repetir)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m automatiza.correcao`: corrigir, devolutiva and notas without the course checkout."""
-    from automatiza import cli
-
-    parser = argparse.ArgumentParser(
-        prog="python -m automatiza.correcao",
-        epilog=cli.EXIT_CODES,
-        description="Correção, devolutivas e notas de uma turma.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="comando", metavar="COMANDO", required=True)
-
-    def command(name, handler, help_text):
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
-
-    add_commands(sub, command)
-    args = parser.parse_args(argv)
-    try:
-        if args.comando == "turma":
-            from automatiza.paths import Project
-
-            return args.handler(args, Project.at())
-        return args.handler(args, None)
-    except FileNotFoundError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return SETUP
-    except KeyboardInterrupt:
-        print("\nInterrompido.", file=sys.stderr)
-        return 130

@@ -1,10 +1,11 @@
 """The zygote: a root process that imports the kernel's Python once and forks an isolated kernel per notebook.
 
-Started by the grader (`pool.Zygote`) as ``python -m automatiza.correcao.zigoto``; it speaks JSON lines:
+Started by the grader (`kernels.Zygote`) as ``python -m automatiza.grading.sandbox.zygote``; it speaks JSON
+lines:
 stdin receives the configuration, then commands; stdout sends events. A forked kernel skips the interpreter
 start-up and the imports (ipykernel, IPython, the modules the assignment uses), so it is ready in about a
 tenth of the time of a fresh `python -m ipykernel_launcher`, and the modules' snapshot for the guard
-(`guarda.preparar`) is taken once, before any learner code exists.
+(`guard.prepare`) is taken once, before any learner code exists.
 
 Events: {"op": "pronto", "plano": ..., "nivel": ...}, {"op": "iniciado", "id": ..., "pid": ...},
 {"op": "saiu", "pid": ..., "codigo": ...} (exit code, or minus the signal number).
@@ -23,8 +24,7 @@ import signal
 import sys
 import traceback
 
-from automatiza.correcao import guarda, isolamento
-from automatiza.grading.sandbox import cgroups, files
+from automatiza.grading.sandbox import cgroups, files, guard, isolation
 
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
@@ -96,7 +96,7 @@ class Channel:
         return [json.loads(line) for line in complete if line.strip()]
 
 
-def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: str) -> None:
+def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: str) -> None:
     """In the forked child: close everything, enter the sandbox, start the kernel. Never returns."""
     code = 1
     try:
@@ -113,7 +113,7 @@ def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: s
         os.close(null)
         os.close(log)
         cgroups.Controller.attach(command.get("grupos", []))  # before the namespaces: every process counts
-        isolamento.apply(plan, command.get("uid"), [command["pasta"]])
+        isolation.apply(plan, command.get("uid"), [command["pasta"]])
         os.chdir(command["trabalho"])
         os.environ.clear()
         os.environ.update(command["env"])
@@ -131,7 +131,7 @@ def kernel_child(command: dict, plan: isolamento.Plan, zygote_cwd: str, xmode: s
                 f"--InteractiveShell.xmode={xmode}",
             ]
         )
-        guarda.instalar(app, bytes.fromhex(command["chave"]))
+        guard.install(app, bytes.fromhex(command["chave"]))
         app.start()
         code = 0
     except SystemExit as exc:
@@ -154,12 +154,12 @@ def main() -> None:
     config = pending.pop(0)
     zygote_cwd = os.getcwd()
     failed = preload(config.get("preload", []))
-    unprotected = guarda.preparar(config.get("protegidos", []))
-    plan = isolamento.Plan.from_json(config["plano"])
-    plan = isolamento.probe(plan, config["sonda_uid"], config["sonda_pasta"])
-    controller, plan = isolamento.probe_totals(plan, f"automatiza-corretor-{os.getpid()}")
-    plan = isolamento.probe_disk_quota(plan, config["sonda_pasta"] + "-cota")
-    isolamento.prctl(isolamento.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with the grader
+    unprotected = guard.prepare(config.get("protegidos", []))
+    plan = isolation.Plan.from_json(config["plano"])
+    plan = isolation.probe(plan, config["sonda_uid"], config["sonda_pasta"])
+    controller, plan = isolation.probe_totals(plan, f"automatiza-corretor-{os.getpid()}")
+    plan = isolation.probe_disk_quota(plan, config["sonda_pasta"] + "-cota")
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with the grader
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the kernels' collections: fewer copy-on-write pages
     if os.getppid() == 1:
@@ -190,14 +190,14 @@ def main() -> None:
             uid, folder = children.pop(pid, (None, None))
             cgroups.Controller.destroy(groups.pop(pid, []))  # what the kernel left running goes with it
             if uid is not None and plan.uid:
-                isolamento.kill_uid(uid)
+                isolation.kill_uid(uid)
                 if not plan.mounts:
-                    isolamento.remove_files_of(uid)
+                    isolation.remove_files_of(uid)
             tail = ""
             if folder:  # the kernel's folder goes with it (its log tail travels in the event)
                 # the kernel's uid controls this file: never follow, never block, never read past 3000 bytes
                 tail = files.tail(os.path.join(folder, "kernel.log"), 3000)
-                isolamento.release_folder(folder)
+                isolation.release_folder(folder)
             channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status), log=tail)
 
     running = True
@@ -222,9 +222,9 @@ def main() -> None:
                 running = False
                 break
             if command["op"] == "iniciar":
-                made = isolamento.kernel_groups(controller, plan, f"k{command['id']}")
+                made = isolation.kernel_groups(controller, plan, f"k{command['id']}")
                 if plan.disk_quota:
-                    isolamento.quota_folder(command["pasta"], plan.limits.disk_mb, command.get("uid"))
+                    isolation.quota_folder(command["pasta"], plan.limits.disk_mb, command.get("uid"))
                 command["grupos"] = made
                 pid = os.fork()
                 if pid == 0:
@@ -244,9 +244,9 @@ def main() -> None:
             pass
         cgroups.Controller.destroy(groups.pop(pid, []))
         if uid is not None and plan.uid:
-            isolamento.kill_uid(uid)
+            isolation.kill_uid(uid)
         if folder:
-            isolamento.release_folder(folder)
+            isolation.release_folder(folder)
     if controller is not None:
         controller.remove()
 

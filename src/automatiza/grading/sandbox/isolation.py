@@ -1,6 +1,6 @@
 """Isolation of learners' code on Linux, with or without root, failing closed.
 
-Each kernel is a child forked by the zygote (`zigoto.py`) that calls `apply()` before any learner code runs:
+Each kernel is a child forked by the zygote (`zygote.py`) that calls `apply()` before any learner code runs:
 
 1. a uid of its own: as root, a reserved uid no other process or file has (`reserve_uids`); as a regular
    user, a user namespace where the kernel is uid 1000 with no capabilities left (outside it is still the
@@ -43,6 +43,7 @@ import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from automatiza.errors import SetupError
 from automatiza.grading.sandbox import cgroups
 
 CLONE_NEWNS = 0x00020000
@@ -192,7 +193,7 @@ class Plan:
         return self.uid and self.mounts and self.network and self.pid and not self.warnings
 
 
-class IsolationUnavailable(Exception):
+class IsolationUnavailable(SetupError):
     """The machine cannot isolate learners' code; `str()` explains in pt-BR what is missing and the fix."""
 
 

@@ -20,7 +20,7 @@ import nbformat
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 
-from automatiza.correcao import curso
+from automatiza.grading import coursedir
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FRAME = re.compile(r"(?:Cell In\s*\[\d*\]|<ipython-input-\d+-[0-9a-f]+>|Input In \[\d*\]),? line (\d+)")
@@ -253,7 +253,7 @@ def _copy_release_files(autograded: Path, submitted: Path, target: Path) -> None
                 break
 
 
-def unreleasable(course: curso.Course, assignment: str) -> list[str]:
+def unreleasable(course: coursedir.Course, assignment: str) -> list[str]:
     """Students whose feedback nbgrader cannot release: their submission has no submission_secret.txt
     (it did not come through the exchange, e.g. copied by hand into submitted/)."""
     root = course.path(course.coursedir.feedback_directory, "*", assignment).parent.parent
@@ -266,16 +266,16 @@ def unreleasable(course: curso.Course, assignment: str) -> list[str]:
     )
 
 
-def warnings(course: curso.Course, assignment: str) -> list[str]:
+def warnings(course: coursedir.Course, assignment: str) -> list[str]:
     """pt-BR warnings to show after `devolutiva`: feedback that cannot be released, roster mismatches."""
-    from automatiza.correcao import turma
+    from automatiza.grading import cohort
 
     out = [
         f"AVISO: a devolutiva de '{login}' não pode ser liberada pelo nbgrader: a entrega não veio pela "
         "pasta de troca (falta submission_secret.txt); envie o HTML a essa pessoa por outro meio."
         for login in unreleasable(course, assignment)
     ]
-    report = turma.check(course.root, course.course_id)
+    report = cohort.check(course.root, course.course_id)
     out += [line for line in report.lines() if line.startswith("AVISO")]
     missing = report.missing.get(assignment)
     if missing:
@@ -283,12 +283,12 @@ def warnings(course: curso.Course, assignment: str) -> list[str]:
     return out
 
 
-def generate(course: curso.Course, assignment: str, students: list[str] | None = None) -> list[Path]:
+def generate(course: coursedir.Course, assignment: str, students: list[str] | None = None) -> list[Path]:
     """Write the feedback pages of every graded submission of `assignment`; returns the files written."""
-    from automatiza.correcao import turma
+    from automatiza.grading import cohort
 
-    names = curso.assignment_notebooks(course, assignment)
-    roster = turma.roster(course.root)
+    names = coursedir.assignment_notebooks(course, assignment)
+    roster = cohort.roster(course.root)
     written: list[Path] = []
     with course.gradebook() as gb:
         for submission in sorted(gb.find_assignment(assignment).submissions, key=lambda s: s.student.id):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nbgrader.api import MissingEntry
 
-from automatiza.correcao import curso, turma
+from automatiza.grading import cohort, coursedir
 
 FORMATS = ("csv", "xlsx", "moodle")
 
@@ -35,15 +35,17 @@ class Row:
     max_score: float
 
 
-def collect(course: curso.Course, assignments: list[str] | None = None) -> tuple[list[Row], list[str]]:
+def collect(course: coursedir.Course, assignments: list[str] | None = None) -> tuple[list[Row], list[str]]:
     """Every (student, assignment) pair of the gradebook, with scores (None when not submitted)."""
-    roster = turma.roster(course.root)
+    roster = cohort.roster(course.root)
     rows: list[Row] = []
     with course.gradebook() as gb:
         chosen = [a for a in gb.assignments if not assignments or a.name in assignments]
         unknown = sorted(set(assignments or []) - {a.name for a in chosen})
         if unknown:
-            raise curso.CourseError(f"tarefa(s) inexistente(s) no banco de notas: {', '.join(unknown)}")
+            raise coursedir.UnknownAssignment(
+                f"tarefa(s) inexistente(s) no banco de notas: {', '.join(unknown)}"
+            )
         names = [a.name for a in sorted(chosen, key=lambda a: a.name)]
         for student in sorted(gb.students, key=lambda s: s.id):
             info = roster.get(student.id)
@@ -163,7 +165,7 @@ def write_moodle(rows: list[Row], names: list[str], path: Path) -> None:
 
 
 def export(
-    course: curso.Course, fmt: str, path: Path, assignments: list[str] | None = None
+    course: coursedir.Course, fmt: str, path: Path, assignments: list[str] | None = None
 ) -> tuple[int, int]:
     """Write the grades in `fmt` to `path`; returns (students, assignments). Students without e-mail are left
     out of the Moodle file (Moodle identifies them by e-mail)."""

@@ -36,8 +36,7 @@ import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
-from automatiza.correcao import isolamento
-from automatiza.grading.sandbox import files
+from automatiza.grading.sandbox import files, isolation
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a bigger message from a kernel is dropped, not buffered
 SIGNAL_NAMES = {
@@ -70,7 +69,7 @@ class ZygoteError(RuntimeError):
 
 
 class Zygote:
-    """The grader's side of `zigoto.py`: start it, ask it for kernels, hear when they exit.
+    """The grader's side of `zygote.py`: start it, ask it for kernels, hear when they exit.
 
     `launch()` starts the process at once (it begins importing the kernel's Python while the grader is still
     importing nbgrader); `start()` later sends the assignment's modules and the isolation plan.
@@ -78,9 +77,9 @@ class Zygote:
 
     def __init__(self, base: Path, process: subprocess.Popen) -> None:
         self.base = base
-        self.log_path = base / "zigoto.log"
+        self.log_path = base / "zygote.log"
         self.process = process
-        self.plan: isolamento.Plan | None = None
+        self.plan: isolation.Plan | None = None
         self.level = ""
         self.preload_failures: list[str] = []
         self._ids = itertools.count(1)
@@ -96,9 +95,9 @@ class Zygote:
     def launch(cls, base: Path) -> Zygote:
         home = base / "casa-modelo"
         home.mkdir(mode=0o755, exist_ok=True)
-        with open(base / "zigoto.log", "ab") as log:
+        with open(base / "zygote.log", "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "automatiza.correcao.zigoto"],
+                [sys.executable, "-m", "automatiza.grading.sandbox.zygote"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
@@ -109,7 +108,7 @@ class Zygote:
 
     async def start(
         self,
-        plan: isolamento.Plan,
+        plan: isolation.Plan,
         preload: list[str],
         protected: list[str],
         probe_uid: int,
@@ -140,7 +139,7 @@ class Zygote:
             }
         )
         event = await asyncio.wait_for(self._ready, timeout=120)
-        self.plan = isolamento.Plan.from_json(event["plano"])
+        self.plan = isolation.Plan.from_json(event["plano"])
         self.level = event["nivel"]
         self.preload_failures = event.get("falhas", [])
         shutil.rmtree(probe_dir, ignore_errors=True)
@@ -454,7 +453,7 @@ class KernelPool:
                 reply=True,
                 timeout=self.startup_timeout,
                 user_expressions={
-                    "base": "__import__('automatiza.correcao.guarda', fromlist=['_']).linha_de_base()"
+                    "base": "__import__('automatiza.grading.sandbox.guard', fromlist=['_']).baseline()"
                 },
             )
             if reply["content"].get("status") != "ok":
@@ -494,7 +493,7 @@ def remove_stale(parent: str | None = None) -> None:
     """Delete scratch folders left by runs that were killed (their grader process no longer exists)."""
     for folder in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
         try:
-            pid = int(files.read_file(folder / "corretor.pid", 64))  # /tmp is shared: bounded, no links
+            pid = int(files.read_file(folder / "grader.pid", 64))  # /tmp is shared: bounded, no links
         except (OSError, ValueError, files.UnsafeFile):
             continue
         try:
@@ -510,5 +509,5 @@ def make_base(parent: str | None = None) -> Path:
     remove_stale(parent)
     base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
     base.chmod(0o711)
-    (base / "corretor.pid").write_text(str(os.getpid()))
+    (base / "grader.pid").write_text(str(os.getpid()))
     return base

@@ -35,6 +35,7 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
 from automatiza import database
+from automatiza.errors import SetupError, UsageError
 from automatiza.paths import Project, put_python_tools_on_path
 from automatiza.release import nbgrader_config
 
@@ -71,7 +72,7 @@ dentro desta pasta.
 """
 
 
-class CohortError(Exception):
+class CohortError(UsageError):
     """A problem with the cohort request (pt-BR message, possibly several lines)."""
 
 
@@ -420,13 +421,9 @@ def logins_of_hub(folder: Path) -> set[str] | None:
 
 def command_create(args, project: Project) -> int:
     """`automatiza turma criar`: create, then print what was made and what to do next (pt-BR)."""
-    try:
-        students, assignments, problems = create(
-            project, args.pasta, args.alunos, args.banco, args.curso_id, getattr(args, "troca", None)
-        )
-    except CohortError as exc:
-        print(f"erro: {exc}", file=sys.stderr)
-        return 2
+    students, assignments, problems = create(
+        project, args.pasta, args.alunos, args.banco, args.curso_id, getattr(args, "troca", None)
+    )
     folder = args.pasta.expanduser().resolve()
     exchange = exchange_of(folder)
     print(f"Turma criada em {folder} (só o seu usuário pode ler a pasta).")
@@ -460,8 +457,7 @@ def command_check(args) -> int:
     """`automatiza turma conferir PASTA`: roster against submissions and hub logins; 1 if anything is off."""
     folder = args.pasta.expanduser().resolve()
     if not (folder / "alunos.csv").is_file():
-        print(f"erro: {folder} não tem alunos.csv: não é uma turma criada com 'turma criar'", file=sys.stderr)
-        return 3
+        raise SetupError(f"{folder} não tem alunos.csv: não é uma turma criada com 'turma criar'")
     report = check(folder, args.curso_id, logins_of_hub(folder))
     lines = report.lines()
     print("\n".join(lines) if lines else f"Tudo certo: os {report.roster_size} aluno(s) entregaram tudo.")

@@ -6,7 +6,7 @@ nbgrader's own pieces wherever they already do the job:
 1. sanitize with the exporter and the preprocessors of nbgrader's `Autograde` converter (`ClearOutput`,
    `DeduplicateIds`, `OverwriteKernelspec`, `OverwriteCells`, `CheckCellMetadata`: test and locked cells
    come back from the gradebook, same checksums, same points);
-2. execute with nbgrader's `Execute` preprocessor (`execucao.SandboxedExecute`), on a kernel from the pool:
+2. execute with nbgrader's `Execute` preprocessor (`execution.SandboxedExecute`), on a kernel from the pool:
    pre-started, isolated, in a private copy of the submission's files;
 3. post-process with the rest of `Autograde.autograde_preprocessors` (`LimitOutput`, `SaveAutoGrades`,
    `AssignLatePenalties`, ...) and write ``autograded/<aluno>/<tarefa>/`` like nbgrader.
@@ -51,8 +51,9 @@ from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config import Config
 
-from automatiza.correcao import curso, execucao, isolamento, pool
-from automatiza.grading.sandbox import files
+from automatiza.errors import SetupError
+from automatiza.grading import coursedir, execution, kernels
+from automatiza.grading.sandbox import files, isolation
 
 OK, WARN, SKIPPED, ERROR = "ok", "avisos", "pulada", "ERRO"
 BAR_FORMAT = (
@@ -100,7 +101,7 @@ class Report:
     jobs: int
     kernels: int = 0
     without_submission: list[str] = field(default_factory=list)
-    plan: isolamento.Plan | None = None
+    plan: isolation.Plan | None = None
     json_path: Path | None = None
 
     @property
@@ -333,7 +334,7 @@ def _fast_nbgrader(shared: _SharedGradebook):
             setattr(module, name, value)
 
 
-class GradingBusy(Exception):
+class GradingBusy(SetupError):
     """Another `corrigir` holds the cohort's lock (pt-BR message)."""
 
 
@@ -371,20 +372,20 @@ def _translate(messages: list[str]) -> list[str]:
 class Grader:
     def __init__(
         self,
-        course: curso.Course,
+        course: coursedir.Course,
         assignment: str,
         *,
         jobs: int = 2,
         force: bool = False,
         students: list[str] | None = None,
-        limits: isolamento.Limits | None = None,
+        limits: isolation.Limits | None = None,
         progress: bool = True,
-        isolation: bool = True,
+        isolated: bool = True,
         scratch: str | None = None,
-        zygote: pool.Zygote | None = None,
+        zygote: kernels.Zygote | None = None,
         full_tracebacks: bool = False,
     ) -> None:
-        """`zygote`: one already launched with `pool.Zygote.launch` (the CLI starts it before importing
+        """`zygote`: one already launched with `kernels.Zygote.launch` (the CLI starts it before importing
         nbgrader, so both start-ups overlap); by default one is launched when there is work.
         `full_tracebacks`: IPython's default tracebacks (with highlighted context) in autograded/, as
         nbgrader writes them; by default the plain ones, much cheaper to produce (same points)."""
@@ -393,14 +394,14 @@ class Grader:
         self.jobs = max(1, jobs)
         self.force = force
         self.only = students
-        self.limits = limits or isolamento.Limits()
+        self.limits = limits or isolation.Limits()
         self.progress = progress
-        self.isolation = isolation
+        self.isolated = isolated
         self.scratch = scratch
         self.log = logging.getLogger(f"automatiza.corretor.{id(self)}")
         self.log.propagate = False
         self.log.setLevel(logging.INFO)
-        self.notebooks = curso.assignment_notebooks(course, assignment)
+        self.notebooks = coursedir.assignment_notebooks(course, assignment)
         self.converter = Autograde(coursedir=course.coursedir, config=self._config(), log=self.log)
         self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
         self.post = self._exporter(
@@ -410,9 +411,9 @@ class Grader:
                 if not (isinstance(p, type) and issubclass(p, Execute))
             ]
         )
-        self.zygote: pool.Zygote | None = zygote
+        self.zygote: kernels.Zygote | None = zygote
         self.xmode = "Context" if full_tracebacks else "Plain"
-        self.pool: pool.KernelPool | None = None
+        self.pool: kernels.KernelPool | None = None
         self.bindings: list[tuple[str, str, str | None]] = []
         self.preload: list[str] = []
         self.cells: dict[str, dict[str, tuple[str, bool, bool]]] = {}
@@ -551,7 +552,7 @@ class Grader:
 
     async def _run_unlocked(self) -> Report:
         begin = time.monotonic()
-        handler = logging.FileHandler(self.course.private / "corretor.log", encoding="utf-8")
+        handler = logging.FileHandler(self.course.private / "grader.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         self.log.addHandler(handler)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banco-de-notas")
@@ -605,8 +606,8 @@ class Grader:
                 self.pool.fill()
                 assert self.zygote is not None and self.zygote.plan is not None
                 plan = self.zygote.plan
-                if self.isolation and not plan.full:  # fail closed: no learner code runs
-                    raise isolamento.IsolationUnavailable(isolamento.unavailable_message(plan))
+                if self.isolated and not plan.full:  # fail closed: no learner code runs
+                    raise isolation.IsolationUnavailable(isolation.unavailable_message(plan))
                 level, warnings = self.zygote.level, list(plan.warnings)
                 if self.zygote.preload_failures:
                     self.log.info("módulos não pré-carregados: %s", self.zygote.preload_failures)
@@ -672,28 +673,28 @@ class Grader:
 
     async def _start_pool(self) -> None:
         sources, tests = self._sources
-        self.bindings, protected = execucao.test_bindings(tests)
-        self.preload = execucao.imported_modules(sources)
+        self.bindings, protected = execution.test_bindings(tests)
+        self.preload = execution.imported_modules(sources)
         uids: list[int] = []
         # root of a container that maps one uid only cannot switch uids: a user namespace then
-        if os.geteuid() == 0 and self.isolation and isolamento.can_become(isolamento.UID_RANGE[0]):
-            uids, self._uid_lock = isolamento.reserve_uids(tempfile.gettempdir())
+        if os.geteuid() == 0 and self.isolated and isolation.can_become(isolation.UID_RANGE[0]):
+            uids, self._uid_lock = isolation.reserve_uids(tempfile.gettempdir())
         options = {
             "limits": self.limits,
-            "keep": tuple(isolamento.safe_keep(isolamento.python_paths(), self.course.secrets())),
+            "keep": tuple(isolation.safe_keep(isolation.python_paths(), self.course.secrets())),
             "secrets": tuple(self.course.secrets()),
         }
-        if not self.isolation:
-            wanted = isolamento.Plan.none(**options)
+        if not self.isolated:
+            wanted = isolation.Plan.none(**options)
         else:  # a reserved uid as root; otherwise (or if root cannot switch uids) a user namespace
-            wanted = isolamento.Plan(userns=not uids, **options)  # type: ignore[arg-type]
+            wanted = isolation.Plan(userns=not uids, **options)  # type: ignore[arg-type]
         if self.zygote is None:
-            self.zygote = pool.Zygote.launch(pool.make_base(self.scratch))
+            self.zygote = kernels.Zygote.launch(kernels.make_base(self.scratch))
         await self.zygote.start(
             wanted, self.preload, protected, uids[0] if uids else os.geteuid(), xmode=self.xmode
         )
-        kernel_env = {**pool.common_env(), "NBGRADER_EXECUTION": "autograde"}
-        self.pool = pool.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
+        kernel_env = {**kernels.common_env(), "NBGRADER_EXECUTION": "autograde"}
+        self.pool = kernels.KernelPool(self.zygote, kernel_env, uids[1:], size=2 * self.jobs)
 
     async def _stop_pool(self) -> None:
         if self.pool is not None:
@@ -706,7 +707,7 @@ class Grader:
             self._uid_lock = None
         if self.zygote is not None:
             with contextlib.suppress(OSError):  # keep the zygote's log next to the grader's
-                shutil.copyfile(self.zygote.log_path, self.course.private / "zigoto.log")
+                shutil.copyfile(self.zygote.log_path, self.course.private / "zygote.log")
             shutil.rmtree(self.zygote.base, ignore_errors=True)
 
     def _source_cells(self) -> tuple[list[str], list[str]]:
@@ -830,11 +831,11 @@ class Grader:
                 notes.append(f"a célula '{grade_id}' foi apagada: a questão fica para correção manual")
         return notes
 
-    async def _acquire(self) -> pool.SandboxKernel:
+    async def _acquire(self) -> kernels.SandboxKernel:
         assert self.pool is not None
         return await self.pool.acquire()
 
-    async def _release(self, kernel: pool.SandboxKernel) -> None:
+    async def _release(self, kernel: kernels.SandboxKernel) -> None:
         assert self.pool is not None
         self.pool.release(kernel)
 
@@ -875,11 +876,11 @@ class Grader:
                     continue
                 resources = self._resources(student, notebook)
                 resources["metadata"] = {"name": notebook, "path": str(stage)}
-                executor = execucao.SandboxedExecute(parent=self.converter, config=self.converter.config)
+                executor = execution.SandboxedExecute(parent=self.converter, config=self.converter.config)
                 executor.output_limit = self.limits.output_kb * 1024
                 executor.bindings = self.bindings
 
-                async def acquire() -> pool.SandboxKernel:
+                async def acquire() -> kernels.SandboxKernel:
                     kernel = await self._acquire()
                     kernel.provide(stage)
                     return kernel
@@ -988,7 +989,7 @@ class Grader:
         return cells
 
 
-def grade(course: curso.Course, assignment: str, **options) -> Report:
+def grade(course: coursedir.Course, assignment: str, **options) -> Report:
     """Run the grader for `assignment` (see `Grader`) and return its report."""
     grader = Grader(course, assignment, **options)
 
