@@ -1,0 +1,74 @@
+"""SIGTERM ends `automatiza corrigir` cleanly at any moment: from the first instant (while Python and the
+zygote are still starting) to the middle of the grading, nothing keeps running, no scratch folder is left and
+the same command afterwards grades everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from correcao_apoio import TAREFA, by_student, copy_course, grade, make_course, solved, submit
+
+pytestmark = pytest.mark.lento
+
+STUDENTS = [f"aluno{i}" for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = make_course(tmp_path_factory.mktemp("sinais") / "curso")
+    for student in STUDENTS:
+        submit(root, student, solved(root))
+    return root
+
+
+def _processes_using(marker: str) -> list[int]:
+    """Processes whose environment mentions `marker` (the run's TMPDIR: the zygote's HOME is inside it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 4.0])
+def test_sigterm_stops_cleanly_and_the_rerun_finishes(course, tmp_path, delay):
+    root = copy_course(course, tmp_path / "curso")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "automatiza.grading",
+        "corrigir",
+        TAREFA,
+        "--turma",
+        str(root),
+        "--jobs",
+        "2",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    # 143: killed before the handler exists (nothing started yet); 130: stopped by the handler; 0: it finished
+    assert process.returncode in (0, 130, -signal.SIGTERM), err
+    assert "Traceback" not in err, err
+    deadline = time.monotonic() + 10
+    while _processes_using(str(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_using(str(scratch)) == [], "sobrou processo do corretor depois do SIGTERM"
+    assert list(scratch.iterdir()) == [], "sobrou pasta temporária do corretor"
+    results = by_student(grade(root, isolated=False))
+    assert {student: results[student].score for student in STUDENTS} == dict.fromkeys(STUDENTS, 7)
