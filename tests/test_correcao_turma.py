@@ -59,6 +59,9 @@ def test_commands_need_a_course_folder(tmp_path, capsys):
     assert cli.main(["--raiz", str(ROOT), "corrigir", EXERCISE, "--turma", str(tmp_path)]) == cli.SETUP
     assert "não parece uma pasta de curso do nbgrader" in capsys.readouterr().err
     assert cli.main(["--raiz", str(ROOT), "notas", "--turma", str(tmp_path / "nada")]) == cli.SETUP
+    # corrigir, devolutiva and notas need only the cohort folder: outside a course checkout they still run
+    assert cli.main(["--raiz", str(tmp_path), "corrigir", EXERCISE, "--turma", str(tmp_path)]) == cli.SETUP
+    assert "não parece uma pasta de curso do nbgrader" in capsys.readouterr().err
 
 
 @pytest.mark.lento
