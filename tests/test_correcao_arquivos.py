@@ -137,7 +137,7 @@ def graded(tmp_path_factory):
     script = (
         "import json, sys\n"
         "from correcao_apoio import grade\n"
-        "from automatiza.grading.sandbox import isolation as isolamento\n"
+        "from automatiza.grading.sandbox import isolation\n"
         "try:\n"
         f"    report = grade(__import__('pathlib').Path({str(root)!r}))\n"
         "except isolation.IsolationUnavailable as exc:\n"
