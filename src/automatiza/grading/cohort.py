@@ -30,12 +30,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
-from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
 from automatiza import database
 from automatiza.errors import SetupError, UsageError
+from automatiza.grading.nbgrader_api import Gradebook, NbGraderAPI
 from automatiza.paths import Project, put_python_tools_on_path
 from automatiza.release import nbgrader_config
 

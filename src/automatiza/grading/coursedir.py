@@ -14,13 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps.baseapp import NbGrader
-from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from automatiza import database
 from automatiza.errors import SetupError, UsageError
+from automatiza.grading.nbgrader_api import CourseDirectory, Gradebook, MissingEntry, NbGrader
 
 
 class CourseError(SetupError):

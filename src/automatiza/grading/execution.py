@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbgrader import utils
-from nbgrader.preprocessors import Execute
 
 from automatiza.grading import checks
 from automatiza.grading.kernels import SandboxKernel
+from automatiza.grading.nbgrader_api import Execute, utils
 from automatiza.grading.sandbox import guard
 
 TRUNCATED = "\n... saída cortada pelo corretor (limite de {kb} KB por célula) ...\n"

@@ -14,9 +14,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import MissingEntry
-
 from automatiza.grading import cohort, coursedir
+from automatiza.grading.nbgrader_api import MissingEntry
 
 FORMATS = ("csv", "xlsx", "moodle")
 

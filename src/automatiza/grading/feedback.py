@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader import utils
-from nbgrader.api import MissingEntry
 
 from automatiza.grading import coursedir
+from automatiza.grading.nbgrader_api import DEFAULT_DELIMITERS, Delimiters, MissingEntry, utils
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FRAME = re.compile(r"(?:Cell In\s*\[\d*\]|<ipython-input-\d+-[0-9a-f]+>|Input In \[\d*\]),? line (\d+)")
@@ -73,21 +72,11 @@ class Question:
         return "parcial" if self.score else "zero"
 
 
-def _hidden_lines(source: str) -> set[int]:
-    lines, inside = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        if "### BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "### END HIDDEN TESTS" in line:
-            inside = False
-            lines.add(number)
-        if inside:
-            lines.add(number)
-    return lines
-
-
-def _error_message(output: nbformat.NotebookNode, source: str, is_test: bool) -> tuple[str, str]:
-    """(kind, message) of an error output, without any code: kind is 'oculto', 'visível' or 'erro'."""
+def _error_message(
+    output: nbformat.NotebookNode, source: str, is_test: bool, delimiters: Delimiters = DEFAULT_DELIMITERS
+) -> tuple[str, str]:
+    """(kind, message) of an error output, without any code: kind is 'oculto', 'visível' or 'erro'
+    (hidden test lines are those between the course's `ClearHiddenTests` delimiters)."""
     ename = str(output.get("ename", "Erro"))
     evalue = ANSI.sub("", str(output.get("evalue", ""))).strip()
     if ename in EXPLAINED and ename not in ("NameError",):
@@ -99,7 +88,7 @@ def _error_message(output: nbformat.NotebookNode, source: str, is_test: bool) ->
     if is_test:
         traceback = ANSI.sub("", "\n".join(output.get("traceback", [])))
         match = FRAME.search(traceback)
-        hidden = _hidden_lines(source)
+        hidden = delimiters.hidden_lines(source)
         kind = "oculto" if match and int(match.group(1)) in hidden else "visível"
     if not evalue:
         evalue = "um teste oculto falhou (sem mensagem)" if kind == "oculto" else f"{ename} sem mensagem"
@@ -121,16 +110,20 @@ def _title_before(cells: list, index: int, fallback: str) -> str:
 
 
 def questions(
-    nb: nbformat.NotebookNode, grades: dict[str, tuple], comments: dict[str, str]
+    nb: nbformat.NotebookNode,
+    grades: dict[str, tuple],
+    comments: dict[str, str],
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
 ) -> list[Question]:
-    """The graded questions of an autograded notebook, with scores from the gradebook."""
+    """The graded questions of an autograded notebook, with scores from the gradebook (`delimiters`: the
+    course's, `nbgrader_api.Delimiters.from_config(course.config)`)."""
     found = []
     cells = nb.cells
     answer_errors: dict[int, list[tuple[str, str]]] = {}
     for index, cell in enumerate(cells):
         if cell.cell_type == "code" and utils.is_solution(cell) and not utils.is_grade(cell):
             errors = [
-                _error_message(o, cell.source, False)
+                _error_message(o, cell.source, False, delimiters)
                 for o in cell.get("outputs", [])
                 if o.get("output_type") == "error"
             ]
@@ -155,7 +148,7 @@ def questions(
         )
         if cell.cell_type == "code" and not utils.is_solution(cell):
             question.failures = pending + [
-                _error_message(o, cell.source, True)
+                _error_message(o, cell.source, True, delimiters)
                 for o in cell.get("outputs", [])
                 if o.get("output_type") == "error"
             ]
@@ -288,6 +281,7 @@ def generate(course: coursedir.Course, assignment: str, students: list[str] | No
     from automatiza.grading import cohort
 
     names = coursedir.assignment_notebooks(course, assignment)
+    delimiters = Delimiters.from_config(course.config)
     roster = cohort.roster(course.root)
     written: list[Path] = []
     with course.gradebook() as gb:
@@ -317,7 +311,7 @@ def generate(course: coursedir.Course, assignment: str, students: list[str] | No
                 grades = {g.name: (g.score, g.max_score, bool(g.needs_manual_grade)) for g in sub_nb.grades}
                 comments = {c.name: c.manual_comment for c in sub_nb.comments if c.manual_comment}
                 nb = nbformat.read(path, as_version=4)
-                items = questions(nb, grades, comments)
+                items = questions(nb, grades, comments, delimiters)
                 penalty = sub_nb.late_submission_penalty or 0.0
                 page = render(
                     name,

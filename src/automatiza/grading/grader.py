@@ -40,23 +40,24 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
-from nbgrader import utils
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde
-from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
-from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config import Config
 
 from automatiza.errors import SetupError
-from automatiza.grading import coursedir, execution, kernels
+from automatiza.grading import coursedir, execution, kernels, nbgrader_api
 from automatiza.grading.nbgrader_api import (
+    Autograde,
+    Event,
+    EventKind,
+    Execute,
+    Gradebook,
+    MissingEntry,
+    SchemaTooNewError,
+    SchemaTooOldError,
     SharedGradebook,
-    _Capture,
-    _translate,
     fast_nbgrader,
-    strip_hidden,
+    utils,
 )
 from automatiza.grading.sandbox import files, isolation
 
@@ -64,6 +65,12 @@ OK, WARN, SKIPPED, ERROR = "ok", "avisos", "pulada", "ERRO"
 BAR_FORMAT = (
     "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} decorridos, faltam ~{remaining}]"
 )
+EVENT_NOTES = {  # what nbgrader did while sanitizing (nbgrader_api.Event) -> pt-BR note for the summary
+    # CHANGED: none here, `_edited_cells` says it in the instructor's terms
+    EventKind.UNKNOWN: "a célula '{cell}' não existe no banco de notas e foi ignorada",
+    EventKind.DUPLICATE: "a célula '{cell}' aparece mais de uma vez; só a última conta",
+    EventKind.RESTORED: "a célula '{cell}' foi apagada e foi recolocada",
+}
 
 
 @dataclass
@@ -191,6 +198,15 @@ def _lines(source: str) -> list[str]:
     return [line.rstrip() for line in source.splitlines() if line.strip()]
 
 
+def _event_notes(events: list[Event]) -> list[str]:
+    notes: list[str] = []
+    for event in events:
+        template = EVENT_NOTES.get(event.kind)
+        if template is not None and (note := template.format(cell=event.cell)) not in notes:
+            notes.append(note)
+    return notes
+
+
 class GradingBusy(SetupError):
     """Another `corrigir` holds the cohort's lock (pt-BR message)."""
 
@@ -232,6 +248,7 @@ class Grader:
         self.log.propagate = False
         self.log.setLevel(logging.INFO)
         self.notebooks = coursedir.assignment_notebooks(course, assignment)
+        self.delimiters = nbgrader_api.Delimiters.from_config(course.config)
         self.converter = Autograde(coursedir=course.coursedir, config=self._config(), log=self.log)
         self.sanitize = self._exporter(self.converter.sanitize_preprocessors)
         self.post = self._exporter(
@@ -270,6 +287,7 @@ class Grader:
             # validate the notebook once after all preprocessors instead of after each one (same outcome)
             extra["Exporter"]["optimistic_validation"] = True
         config.merge(Config(extra))
+        config.merge(nbgrader_api.recording_config(config))  # sanitize events as typed events
         return config
 
     def _exporter(self, preprocessors: list) -> NotebookExporter:
@@ -613,14 +631,12 @@ class Grader:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SubmissionProblem(f"{name} não é um notebook válido (não é texto UTF-8)") from exc
-        capture = _Capture()
-        self.log.addHandler(capture)
         try:
             original = nbformat.reads(text, as_version=4)
             notes += self._edited_cells(original, notebook)
             resources = self._resources(student, notebook)
             resources["metadata"] = {"name": notebook, "path": str(stage)}
-            output, _ = self.sanitize.from_notebook_node(original, resources=resources)
+            output, resources = self.sanitize.from_notebook_node(original, resources=resources)
         except json.JSONDecodeError as exc:
             raise SubmissionProblem(
                 f"{name} não é um notebook válido (JSON quebrado na linha {exc.lineno}, coluna {exc.colno})"
@@ -635,9 +651,7 @@ class Grader:
                 raise SubmissionProblem(f"{name} não é um notebook válido (o arquivo não é JSON)") from exc
             problem = f"{name} não pôde ser lido como notebook ({type(exc).__name__}: {exc})"
             raise SubmissionProblem(problem) from exc
-        finally:
-            self.log.removeHandler(capture)
-        notes += [n for n in _translate(capture.messages) if "foi alterada" not in n]
+        notes += _event_notes(nbgrader_api.events(resources))
         nb = nbformat.reads(output, as_version=4)
         if not any(c.cell_type == "code" for c in nb.cells):
             notes.append(f"{name} não tem células de código")
@@ -654,7 +668,10 @@ class Grader:
                 continue
             seen.add(grade_id)
             source, locked, _ = cells[grade_id]
-            if locked and _lines(cell.source) not in (_lines(source), _lines(strip_hidden(source))):
+            if locked and _lines(cell.source) not in (
+                _lines(source),
+                _lines(self.delimiters.strip_hidden(source)),
+            ):
                 notes.append(f"a célula '{grade_id}' foi alterada pelo aluno e voltou à versão original")
         for grade_id, (_, _, graded) in sorted(cells.items()):
             if graded and grade_id not in seen:

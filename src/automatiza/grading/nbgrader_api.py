@@ -1,41 +1,320 @@
-"""Everything that couples the grader to nbgrader's internals, in one place a reviewer can audit.
+"""All of the grader's coupling to nbgrader, in one module a reviewer can audit on its own.
 
-The rest of `automatiza.grading` talks to nbgrader only through this module.
+The rest of `automatiza.grading` imports nbgrader only from here. What this module provides:
+
+- `check_version`: the nbgrader versions this code was written against (`SUPPORTED`, as pinned in
+  ``requirements/constraints.txt`` and ``pyproject.toml``); importing the grader with another version raises
+  `NbgraderVersionError` (a `SetupError`, pt-BR message) before any private module is touched;
+- re-exports of the public API the grader uses (`Gradebook`, `MissingEntry`, `Autograde`, `Execute`,
+  `utils`, `NbGraderAPI`, `CourseDirectory`, `NbGrader`, schema errors);
+- `Delimiters`: the solution and hidden-test delimiters and stubs read from the course's configuration
+  (`ClearSolutions.*`, `ClearHiddenTests.*`), with nbgrader's defaults;
+- `Event` and the recording preprocessors (`RecordingDeduplicateIds`, `RecordingOverwriteCells`): what
+  nbgrader did to a submission while sanitizing it, as typed events, instead of reading its log text; they
+  are put in place through the supported, configurable list `Autograde.sanitize_preprocessors`;
+- the monkeypatches that remain (`fast_nbgrader`, with `SharedGradebook`, `DeferredCommits`,
+  `CachedJsonSchema`), each documented with the nbgrader internals it relies on, which `check_version` also
+  checks are there.
 """
+
+# ruff: noqa: E402 - nbgrader's submodules are imported after the version check, on purpose
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import copy
+import enum
 import types
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import jsonschema
+import nbgrader
+from nbformat import NotebookNode
+from packaging.version import InvalidVersion, Version
+from traitlets.config import Config
+from traitlets.utils.importstring import import_item
+
+from automatiza.errors import SetupError
+
+SUPPORTED = (">=0.9.5", "<0.10")  # the range of pyproject.toml; requirements/constraints.txt pins 0.9.6
+_LOWEST, _BELOW = Version("0.9.5"), Version("0.10")
+INSTALL = (
+    "pip install 'nbgrader>=0.9.5,<0.10' "
+    "(no repositório do curso: pip install -c requirements/constraints.txt nbgrader)"
+)
+
+
+class NbgraderVersionError(SetupError):
+    """The installed nbgrader is outside `SUPPORTED` (pt-BR message saying what to do)."""
+
+
+def check_version(installed: str | None = None) -> None:
+    """Raise `NbgraderVersionError` unless `installed` (default: the imported nbgrader's) is supported."""
+    installed = installed if installed is not None else str(getattr(nbgrader, "__version__", "?"))
+    try:
+        ok = _LOWEST <= Version(installed) < _BELOW
+    except InvalidVersion:
+        ok = False
+    if not ok:
+        raise NbgraderVersionError(
+            f"o corretor precisa do nbgrader {','.join(SUPPORTED)} (série 0.9, a partir da 0.9.5), mas o "
+            f"instalado é o {installed}. O corretor usa partes internas do nbgrader que mudam entre versões, "
+            "e as notas poderiam sair diferentes das do `nbgrader autograde`. Instale a versão suportada no "
+            f"ambiente do curso: {INSTALL}"
+        )
+
+
+check_version()  # before importing nbgrader's submodules: another version may not even import the same way
+
+from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
+from nbgrader.nbgraderformat import common as format_common
+from nbgrader.preprocessors import (
+    ClearHiddenTests,
+    ClearSolutions,
+    DeduplicateIds,
+    Execute,
+    OverwriteCells,
+    latesubmissions,
+    overwritecells,
+    overwritekernelspec,
+    saveautogrades,
+)
 
-NBGRADER_WARNINGS = {  # nbgrader's log messages during sanitize -> pt-BR notes for the summary
-    "has changed!": "a célula {cell} foi alterada pelo aluno e voltou à versão do banco de notas",
-    "does not exist in the database": "a célula {cell} não existe no banco de notas e foi ignorada",
-    "exists multiple times": "a célula {cell} aparece mais de uma vez; só a última conta",
-    "Missing grade cell": "a célula {cell} foi apagada e foi recolocada",
-}
+__all__ = [
+    "SUPPORTED",
+    "Autograde",
+    "CourseDirectory",
+    "Delimiters",
+    "Event",
+    "EventKind",
+    "Execute",
+    "Gradebook",
+    "MissingEntry",
+    "NbGrader",
+    "NbGraderAPI",
+    "NbgraderVersionError",
+    "SchemaTooNewError",
+    "SchemaTooOldError",
+    "SharedGradebook",
+    "check_version",
+    "events",
+    "fast_nbgrader",
+    "recording_config",
+    "utils",
+]
 
 
-def strip_hidden(source: str) -> str:
-    """The cell as the student version shows it: without the hidden tests region (like ClearHiddenTests)."""
-    kept, inside = [], False
-    for line in source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "### END HIDDEN TESTS" in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept)
+def _check_internals() -> None:
+    """The private names `fast_nbgrader` patches must exist where it patches them (part of the version
+    check: a patch release that moved them would otherwise be silently ignored)."""
+    missing = [
+        f"{module.__name__}.{name}"
+        for module, name in (
+            (overwritecells, "Gradebook"),
+            (overwritekernelspec, "Gradebook"),
+            (saveautogrades, "Gradebook"),
+            (latesubmissions, "Gradebook"),
+            (format_common, "jsonschema"),
+        )
+        if not hasattr(module, name)
+    ]
+    if missing:
+        raise NbgraderVersionError(
+            f"o nbgrader {nbgrader.__version__} instalado não tem o que o corretor usa dele "
+            f"({', '.join(missing)}). Reinstale a versão suportada ({','.join(SUPPORTED)}): {INSTALL}"
+        )
+
+
+_check_internals()
+
+
+# ---- delimiters -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """nbgrader's region markers and stubs, as a course configures them (`ClearSolutions`,
+    `ClearHiddenTests`); a line *containing* a delimiter marks a region, as in nbgrader."""
+
+    begin_solution: str
+    end_solution: str
+    begin_hidden: str
+    end_hidden: str
+    code_stub: dict[str, str] = field(default_factory=dict)
+    text_stub: str = ""
+
+    @classmethod
+    def from_config(cls, config: Config | None = None) -> Delimiters:
+        """From a course's traitlets configuration (`coursedir.Course.config`), with nbgrader's defaults."""
+        config = Config(copy.deepcopy(config)) if config is not None else Config()
+        solutions = ClearSolutions(config=config)  # also converts an old string `code_stub`, like nbgrader
+        hidden = ClearHiddenTests(config=config)
+        return cls(
+            begin_solution=solutions.begin_solution_delimeter,
+            end_solution=solutions.end_solution_delimeter,
+            begin_hidden=hidden.begin_test_delimeter,
+            end_hidden=hidden.end_test_delimeter,
+            code_stub=dict(solutions.code_stub),
+            text_stub=solutions.text_stub,
+        )
+
+    def hidden_lines(self, source: str) -> set[int]:
+        """Line numbers (from 1) of the hidden tests regions, delimiter lines included."""
+        lines, inside = set(), False
+        for number, line in enumerate(source.splitlines(), start=1):
+            if self.begin_hidden in line:
+                inside = True
+            elif self.end_hidden in line:
+                inside = False
+                lines.add(number)
+            if inside:
+                lines.add(number)
+        return lines
+
+    def strip_hidden(self, source: str) -> str:
+        """The cell as the student version shows it: hidden tests regions removed (as ClearHiddenTests)."""
+        kept, inside = [], False
+        for line in source.splitlines():
+            if self.begin_hidden in line:
+                inside = True
+            elif self.end_hidden in line:
+                inside = False
+            elif not inside:
+                kept.append(line)
+        return "\n".join(kept)
+
+    def solution_text(self, source: str) -> str:
+        """A source cell without its solution delimiter lines (the solution itself kept)."""
+        return "\n".join(
+            line
+            for line in source.splitlines()
+            if self.begin_solution not in line and self.end_solution not in line
+        )
+
+
+DEFAULT_DELIMITERS = Delimiters.from_config()
+
+
+# ---- events ---------------------------------------------------------------------------------------------
+
+
+class EventKind(enum.Enum):
+    """What nbgrader did to a submitted cell while sanitizing it."""
+
+    CHANGED = "changed"  # OverwriteCells.report_change: cell type, locked, points or checksum restored
+    UNKNOWN = "unknown"  # OverwriteCells: the grade_id is not in the gradebook, the id was dropped
+    DUPLICATE = "duplicate"  # DeduplicateIds: the id appears again earlier, that cell's metadata was dropped
+    RESTORED = "restored"  # OverwriteCells.add_missing_grade_cells: a deleted grade cell was put back
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    cell: str
+    detail: str = ""  # CHANGED: which attribute
+
+
+EVENTS = "automatiza_events"  # the key of the resources dict where the recording preprocessors append
+
+
+def events(resources: dict) -> list[Event]:
+    """The events recorded while a notebook went through the exporter with these resources."""
+    return list(resources.get(EVENTS, []))
+
+
+def _record(resources: dict, event: Event) -> None:
+    resources.setdefault(EVENTS, []).append(event)
+
+
+def _graded_ids(nb: NotebookNode) -> list[str]:
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells if utils.is_grade(c) or utils.is_solution(c)]
+
+
+class RecordingDeduplicateIds(DeduplicateIds):
+    """nbgrader's DeduplicateIds, recording a DUPLICATE event for each cell whose metadata it drops."""
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict, cell_index: int
+    ) -> tuple[NotebookNode, dict]:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if grade_id is not None and not cell.metadata.get("nbgrader"):
+            _record(resources, Event(EventKind.DUPLICATE, str(grade_id)))
+        return cell, resources
+
+
+class RecordingOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, recording CHANGED, UNKNOWN and RESTORED events (same effect on cells)."""
+
+    _resources: dict | None = None
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        self._resources = resources
+        try:
+            return super().preprocess(nb, resources)
+        finally:
+            self._resources = None
+
+    def report_change(self, name: str, attr: str, old: object, new: object) -> None:
+        super().report_change(name, attr, old, new)
+        if self._resources is not None:
+            _record(self._resources, Event(EventKind.CHANGED, str(name), attr))
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict, cell_index: int
+    ) -> tuple[NotebookNode, dict]:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if grade_id is not None and "grade_id" not in cell.metadata.get("nbgrader", {}):
+            _record(resources, Event(EventKind.UNKNOWN, str(grade_id)))
+        return cell, resources
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        before = set(_graded_ids(nb))
+        nb, resources = super().add_missing_grade_cells(nb, resources)
+        for grade_id in _graded_ids(nb):
+            if grade_id not in before:
+                _record(resources, Event(EventKind.RESTORED, grade_id))
+        return nb, resources
+
+
+_RECORDING = {DeduplicateIds: RecordingDeduplicateIds, OverwriteCells: RecordingOverwriteCells}
+
+
+def recording_config(config: Config) -> Config:
+    """Configuration for `Autograde.sanitize_preprocessors` with nbgrader's `DeduplicateIds` and
+    `OverwriteCells` replaced by the recording subclasses (the course's own list, if it sets one, is kept
+    otherwise); merge it into the converter's configuration."""
+    autograde = config.get("Autograde", {})
+    if "sanitize_preprocessors" in autograde:
+        chosen = list(autograde["sanitize_preprocessors"])
+    else:
+        chosen = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    replaced = []
+    for preprocessor in chosen:
+        cls = preprocessor
+        if isinstance(preprocessor, str):
+            with contextlib.suppress(ImportError, AttributeError, ValueError):
+                cls = import_item(preprocessor)
+        replaced.append(_RECORDING.get(cls, preprocessor) if isinstance(cls, type) else preprocessor)
+    return Config({"Autograde": {"sanitize_preprocessors": replaced}})
+
+
+# ---- the remaining monkeypatches ------------------------------------------------------------------------
 
 
 class DeferredCommits:
     """The gradebook session, with `commit()` turned into `flush()` while a submission is being saved, so a
-    submission's rows are committed once, together (nbgrader commits after every cell)."""
+    submission's rows are committed once, together (nbgrader commits after every cell).
+
+    Depends on nbgrader's `Gradebook.db` being the session every `Gradebook` method commits through."""
 
     def __init__(self, session: object) -> None:
         self._session = session
@@ -53,6 +332,10 @@ class DeferredCommits:
 
 class SharedGradebook:
     """One open gradebook for the run, lent to nbgrader's preprocessors instead of a new one each time.
+
+    Depends on nbgrader internals (see `fast_nbgrader`): the preprocessors open the gradebook by calling the
+    name `Gradebook` of their module and use it as a context manager; `Gradebook.db` is the SQLAlchemy
+    session its methods commit through; `find_source_cell`/`find_graded_cell` are what `OverwriteCells` asks.
 
     nbgrader opens a new `Gradebook` (engine, schema check, compiled-query cache) in every preprocessor of
     every notebook; with one connection the queries are compiled once and there is a single writer. Closing
@@ -126,7 +409,10 @@ class SharedGradebook:
 
 class CachedJsonSchema:
     """`jsonschema.validate` with the validator built once per schema (nbgrader's CheckCellMetadata checks the
-    schema itself and builds a validator for every cell). Same result: the best error is raised."""
+    schema itself and builds a validator for every cell). Same result: the best error is raised.
+
+    Depends on `nbgrader.nbgraderformat.common` calling `jsonschema.validate(instance, schema)` through its
+    module-level name `jsonschema` (see `fast_nbgrader`)."""
 
     def __init__(self) -> None:
         self._validators: dict[int, tuple[dict, object]] = {}
@@ -144,46 +430,23 @@ class CachedJsonSchema:
 
 
 @contextlib.contextmanager
-def fast_nbgrader(shared: SharedGradebook):
-    """Give nbgrader's preprocessors the shared gradebook and the cached schema validator, then undo it."""
-    from nbgrader.nbgraderformat import common
-    from nbgrader.preprocessors import latesubmissions, overwritecells, overwritekernelspec, saveautogrades
+def fast_nbgrader(shared: SharedGradebook) -> Iterator[None]:
+    """Give nbgrader's preprocessors the shared gradebook and the cached schema validator, then undo it.
 
-    saved = []
+    Private nbgrader internals this patches (checked by `check_version`, written against 0.9.x): the
+    module-level name `Gradebook` that `overwritecells`, `overwritekernelspec`, `saveautogrades` and
+    `latesubmissions` (modules of `nbgrader.preprocessors`) call to open the gradebook, and the module-level
+    name `jsonschema` of `nbgrader.nbgraderformat.common`, whose `validate` `MetadataValidator.validate_cell`
+    calls. nbgrader has no supported way to lend a preprocessor an open gradebook or a validator.
+    """
+    saved: list[tuple[object, str, object]] = []
     for module in (overwritecells, overwritekernelspec, saveautogrades, latesubmissions):
         saved.append((module, "Gradebook", module.Gradebook))
         module.Gradebook = shared
-    saved.append((common, "jsonschema", common.jsonschema))
-    common.jsonschema = CachedJsonSchema()
+    saved.append((format_common, "jsonschema", format_common.jsonschema))
+    format_common.jsonschema = CachedJsonSchema()
     try:
         yield
     finally:
         for module, name, value in reversed(saved):
             setattr(module, name, value)
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def _translate(messages: list[str]) -> list[str]:
-    notes = []
-    for message in messages:
-        for key, template in NBGRADER_WARNINGS.items():
-            if key in message:
-                words = [w.strip("'\":,") for w in message.split()]
-                cell = next((w for w in words if "-" in w or w.startswith("q")), "?")
-                if "Cell '" in message or "Cell with id '" in message or "cell " in message.lower():
-                    for marker in ("Cell with id '", "Cell '", "for cell ", "grade cell "):
-                        if marker in message:
-                            cell = message.split(marker, 1)[1].split("'")[0].split()[0]
-                            break
-                note = template.format(cell=f"'{cell}'")
-                if note not in notes:
-                    notes.append(note)
-    return notes

@@ -17,36 +17,39 @@ import re
 from pathlib import Path
 
 import nbformat
-from nbgrader import utils
-from nbgrader.api import Gradebook
+
+from automatiza.grading.nbgrader_api import DEFAULT_DELIMITERS, Delimiters, Gradebook, utils
 
 KINDS = ("certa", "parcial", "errada", "quebra", "intocada")
 MIX = ("certa",) * 4 + ("parcial",) * 3 + ("errada",) * 2 + ("quebra",)
 
 
-def solution_text(source: str) -> str:
-    """The solution inside a source cell, without nbgrader's markers."""
-    return "\n".join(
-        line
-        for line in source.splitlines()
-        if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-    )
+def solution_text(source: str, delimiters: Delimiters = DEFAULT_DELIMITERS) -> str:
+    """The solution inside a source cell, without nbgrader's markers (the course's `ClearSolutions` ones)."""
+    return delimiters.solution_text(source)
 
 
-def _answers(source: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
+def _answers(
+    source: nbformat.NotebookNode, delimiters: Delimiters = DEFAULT_DELIMITERS
+) -> dict[str, tuple[str, str]]:
     return {
-        c.metadata.nbgrader["grade_id"]: (c.cell_type, solution_text(c.source))
+        c.metadata.nbgrader["grade_id"]: (c.cell_type, solution_text(c.source, delimiters))
         for c in source.cells
         if utils.is_solution(c)
     }
 
 
 def submission(
-    source: nbformat.NotebookNode, release: nbformat.NotebookNode, kind: str, rng: random.Random
+    source: nbformat.NotebookNode,
+    release: nbformat.NotebookNode,
+    kind: str,
+    rng: random.Random,
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
 ) -> nbformat.NotebookNode:
-    """A submission of `kind` (see the module docstring) made from the source and released notebooks."""
+    """A submission of `kind` (see the module docstring) made from the source and released notebooks
+    (`delimiters`: the course's solution markers, nbgrader's defaults if not given)."""
     nb = nbformat.from_dict(release)
-    answers = _answers(source)
+    answers = _answers(source, delimiters)
     ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if utils.is_solution(c)]
     code_ids = [i for i in ids if answers.get(i, ("", ""))[0] == "code"]
     if kind == "certa":
@@ -82,6 +85,7 @@ def write_cohort(
     count: int,
     seed: int = 2026,
     kinds: tuple[str, ...] = MIX,
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
 ) -> dict[str, str]:
     """`count` submissions in ``course/submitted/alunoNNN/<assignment>/``; returns student -> kind."""
     rng = random.Random(seed)
@@ -93,7 +97,7 @@ def write_cohort(
         kind = kinds[(number - 1) % len(kinds)]
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission(source_nb, release_nb, kind, rng), folder / release.name)
+        nbformat.write(submission(source_nb, release_nb, kind, rng, delimiters), folder / release.name)
         for extra in release.parent.iterdir():
             if extra.is_file() and extra.suffix != ".ipynb":
                 (folder / extra.name).write_bytes(extra.read_bytes())
