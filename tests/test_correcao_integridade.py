@@ -1,5 +1,5 @@
-"""Test integrity: cheats that defeated the in-kernel guard (issue 9) no longer change a score, because the
-course's checks are judged by the grader, outside the learner's kernel (`automatiza.grading.checks`).
+"""Test integrity: cheats that defeated the in-kernel guard (issue 9) no longer change a score, because test
+cells run in the grader, in the trusted judge (`automatiza.grading.judge`), outside the learner's kernel.
 
 Every cheating submission below answers the attacked question wrongly; before, each one got its points. The
 honest ones keep theirs, and a learner's code that prints its caller's source (linecache, inspect, In) never
@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from correcao_apoio import TAREFA, by_student, grade_isolated, make_course, solved, submit
 
-from automatiza.grading import checks
+from automatiza.grading import judge
 
 pytestmark = pytest.mark.lento
 
@@ -73,7 +73,7 @@ with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:  # TMPDIR
 with open("/tmp/rascunho.txt", "w") as f:  # the kernel's own /tmp
     f.write("x")
 with multiprocessing.Pool(2) as pool:  # semaphores in /dev/shm, processes in its PID namespace
-    assert kernels.map(abs, [-1, -2]) == [1, 2]
+    assert pool.map(abs, [-1, -2]) == [1, 2]
 def dobro(x):
     return 2 * x
 """
@@ -131,45 +131,183 @@ def test_wrong_type_gets_the_friendly_message(graded):
     assert q3.outputs[-1].ename == "TypeError" or "❌" in q3.outputs[-1].evalue
 
 
-def test_plan_accepts_the_course_shapes_and_refuses_the_rest():
-    cell = (
-        "confira_que('f' in globals(), 'Não encontrei f.')\n"
-        "confira_funcao(f, [((1,), 2)], o_que='f')\n"
-        "### BEGIN HIDDEN TESTS\n"
-        "def _ocultos():\n"
-        "    from automatiza.checagem import confira_funcao\n"
-        "    confira_funcao(f, [((3,), 6)], o_que='f (oculto)', dica='dobre')\n"
-        "_ocultos()\n"
-        "del _ocultos\n"
-        "### END HIDDEN TESTS"
-    )
-    found = checks.plan(cell)
-    assert [c.kind for c in found] == ["confira_que", "confira_funcao", "confira_funcao"]
-    assert "6" not in " ".join(checks.requests(found))  # expected values stay in the grader
-    for other in (
-        "for i in range(3):\n    confira(f(i), 2 * i, o_que='f')",
-        "confira(f(1), g(1), o_que='f')",
-    ):
-        with pytest.raises(checks.Unsupported):
-            checks.plan(other)
+def test_only_cells_that_work_with_files_run_in_the_kernel():
+    assert not judge.runs_in_kernel("for i in range(3):\n    confira(f(i), 2 * i, o_que='f')")
+    assert not judge.runs_in_kernel("t = pd.DataFrame({'a': [1]})\nconfira_que(f(t).equals(t), 'x')")
+    assert judge.runs_in_kernel("import tempfile\nwith tempfile.TemporaryDirectory() as d:\n    f(d)")
+    assert judge.runs_in_kernel("confira(len(pd.read_csv(arquivo)), 3, o_que='linhas')")
 
 
 def test_untrusted_answers_are_data_only():
-    with pytest.raises(checks.BadAnswer):
-        checks.answers('[{"t": "int", "v": "7"}]', 1)
-    with pytest.raises(checks.BadAnswer):
-        checks.answers("[1, 2]", 1)
-    (answer,) = checks.answers('[{"t": "outro", "tipo": "DataFrame"}]', 1)
-    assert answer.value != 3.1416 and answer.value != [1]  # an opaque value equals nothing
+    decoder = judge.Judge(transport=None)  # type: ignore[arg-type]
+    for bad in ({"t": "i", "v": "7"}, [1, 2], {"t": "pickle", "v": "cos\nsystem"}, {"t": "nd", "dtype": "O"}):
+        with pytest.raises(judge.BadAnswer):
+            decoder.decode(bad)
+    deep: dict = {"t": "n"}
+    for _ in range(200):
+        deep = {"t": "l", "v": [deep]}
+    with pytest.raises(judge.BadAnswer):
+        decoder.decode(deep)
 
 
 def test_audit_hooks_are_refused_in_the_kernel_too(tmp_path, monkeypatch):
-    """Test cells of other shapes still run in the kernel: there, a learner cannot add an audit hook (it
+    """Test cells that work with files still run in the kernel: there, a learner cannot add an audit hook (it
     would patch again after the guard on every exec)."""
-    monkeypatch.setattr(checks, "plan", lambda source: (_ for _ in ()).throw(checks.Unsupported("teste")))
+    monkeypatch.setattr(judge, "runs_in_kernel", lambda source: True)
     root = make_course(tmp_path / "curso")
     submit(root, "gancho", solved(root, q3_resposta=CHEATS["gancho_de_auditoria"]))
     submit(root, "certa", solved(root))
     results = by_student(grade_isolated(root))
     assert results["certa"].score == 7
     assert results["gancho"].score == 5, results["gancho"].notes
+
+
+# ---- hidden tests with computed expected values (a DataFrame built in the test, a loop of cases) ---------
+
+TABLE_SOLUTION = (
+    "def resumo(tabela):\n"
+    "    somas = tabela.groupby('unidade', as_index=False)['dias'].sum()\n"
+    "    return somas.sort_values('dias', ascending=False, ignore_index=True)"
+)
+TABLE_TEST = """confira_que("resumo" in globals(), "Não encontrei a função resumo.")
+### BEGIN HIDDEN TESTS
+def _ocultos():
+    import pandas as pd
+    from automatiza.checagem import confira_que
+
+    def _referencia(tabela):
+        somas = tabela.groupby("unidade", as_index=False)["dias"].sum()
+        return somas.sort_values("dias", ascending=False, ignore_index=True)
+
+    base = pd.DataFrame({"unidade": ["A", "B", "A", "C"], "dias": [3, 5, 4, 1]})
+    obtido = resumo(base.copy())
+    confira_que(isinstance(obtido, pd.DataFrame) and obtido.equals(_referencia(base)),
+                "resumo não confere com a tabela de teste.")
+    for n in range(1, 4):
+        caso = pd.DataFrame({"unidade": list("XYZ")[:n], "dias": list(range(n))})
+        confira_que(resumo(caso).equals(_referencia(caso)), f"resumo não confere no caso {n}.")
+
+
+try:
+    _ocultos()
+finally:
+    del _ocultos
+### END HIDDEN TESTS"""
+# fragments of the hidden test's source that must never reach an output (its messages may: they are the
+# feedback)
+TABLE_HIDDEN = ("_referencia", "BEGIN HIDDEN", 'list("XYZ")', "ignore_index=True)\n", "_ocultos")
+WRONG_TABLE = "def resumo(tabela):\n    return tabela.head(2).reset_index(drop=True)"
+PATCH_CHECKS = (
+    "import automatiza.checagem as c, pandas as pd\n"
+    "c.confira_que.__code__ = (lambda *a, **k: None).__code__\n"
+    "pd.DataFrame.equals = lambda self, other: True"
+)
+TABLE_CHEATS = {
+    "sombra_de_builtins": (
+        "import builtins\nisinstance = lambda *a: True\nall = any = lambda *a: True\n"
+        "builtins.len = lambda *a: 3\n" + WRONG_TABLE
+    ),
+    "checagem_e_pandas_alterados": PATCH_CHECKS + "\nconfira_que = lambda *a, **k: None\n" + WRONG_TABLE,
+    "gancho_de_auditoria": (
+        "import sys\n"
+        "def gancho(evento, args):\n"
+        "    if evento == 'exec':\n"
+        "        exec(" + repr(PATCH_CHECKS) + ", {})\n"
+        "sys.addaudithook(gancho)\n" + WRONG_TABLE
+    ),
+    "thread_que_repete": (
+        "exec('import threading, time\\n'\n"
+        "     'def f():\\n'\n"
+        "     '    while True:\\n'\n"
+        "     '        exec(" + repr(PATCH_CHECKS).replace("'", "\\'") + ", {})\\n'\n"
+        "     '        time.sleep(0.0005)\\n'\n"
+        "     'threading.Thread(target=f, daemon=True).start()', {})\n" + WRONG_TABLE
+    ),
+    "le_o_esperado_dos_quadros": (
+        "import sys, inspect\n"
+        "def resumo(tabela):\n"
+        "    for quadro in inspect.stack():\n"
+        "        for nome, valor in quadro.frame.f_locals.items():\n"
+        "            if nome in ('esperado', 'certo') or nome.startswith('_ref'):\n"
+        "                return valor(tabela) if callable(valor) else valor\n"
+        "    return tabela.head(1)"
+    ),
+}
+SPIES_ON_THE_TEST = "import inspect, linecache, sys\n" + TABLE_SOLUTION.replace(
+    "def resumo(tabela):\n",
+    "def resumo(tabela):\n"
+    "    print(repr(In))\n"
+    "    for quadro in inspect.stack():\n"
+    "        print(quadro.filename, quadro.code_context, list(quadro.frame.f_locals))\n"
+    "        print(''.join(linecache.getlines(quadro.filename)))\n"
+    "    quadro = sys._getframe()\n"
+    "    while quadro is not None:\n"
+    "        print(quadro.f_code.co_name, list(quadro.f_globals)[:50])\n"
+    "        quadro = quadro.f_back\n",
+)
+
+
+def _table_course(root):
+    """The test course with q3 replaced by a question whose hidden test computes its expected values."""
+    from correcao_apoio import make_course
+    from nbgrader.apps import NbGraderAPI
+
+    from automatiza.release import nbgrader_config
+
+    root = make_course(root)
+    path = root / "source" / TAREFA / f"{TAREFA}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id == "preparo":
+            cell.source = (
+                "import math\nimport pandas as pd\nfrom automatiza.checagem import confira, confira_funcao"
+            )
+        elif grade_id == "q3-resposta":
+            cell.source = f"### BEGIN SOLUTION\n{TABLE_SOLUTION}\n### END SOLUTION"
+        elif grade_id == "q3-testes":
+            cell.source = TABLE_TEST
+    nbformat.write(nb, path)
+    config = nbgrader_config(root)
+    config.CourseDirectory.course_id = "curso-teste"
+    config.Execute.timeout = 5
+    result = NbGraderAPI(config=config).generate_assignment(TAREFA, force=True)
+    assert result["success"], result.get("error") or result.get("log")
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_table(tmp_path_factory):
+    root = _table_course(tmp_path_factory.mktemp("curso-tabela"))
+    submit(root, "certa", solved(root, q3_resposta=TABLE_SOLUTION))
+    submit(root, "errada", solved(root, q3_resposta=WRONG_TABLE))
+    for name, code in TABLE_CHEATS.items():
+        submit(root, name, solved(root, q3_resposta=code))
+    submit(root, "espia_o_teste", solved(root, q3_resposta=SPIES_ON_THE_TEST))
+    return root, by_student(grade_isolated(root))
+
+
+def test_computed_expected_values_judge_honest_answers(graded_table):
+    _, results = graded_table
+    assert results["certa"].score == 7, results["certa"].notes
+    assert results["errada"].score == 5, results["errada"].notes
+
+
+@pytest.mark.parametrize("cheat", sorted(TABLE_CHEATS))
+def test_cheats_cannot_pass_a_hidden_test_with_computed_expected_values(graded_table, cheat):
+    _, results = graded_table
+    assert results[cheat].score == 5, (cheat, results[cheat].notes)
+
+
+def test_learner_spying_on_a_computed_hidden_test_sees_none_of_it(graded_table):
+    from automatiza.grading import coursedir, feedback
+
+    root, results = graded_table
+    assert results["espia_o_teste"].score == 7, results["espia_o_teste"].notes
+    nb = nbformat.read(root / "autograded" / "espia_o_teste" / TAREFA / f"{TAREFA}.ipynb", as_version=4)
+    printed = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    assert "def resumo(tabela)" in printed, "a entrega deveria ter impresso o que achou"
+    pages = feedback.generate(coursedir.load(root), TAREFA, ["espia_o_teste"])
+    shown = printed + "".join(page.read_text() for page in pages)
+    for text in TABLE_HIDDEN:
+        assert text not in shown, text

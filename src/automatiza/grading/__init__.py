@@ -8,10 +8,11 @@ Map, from the command to the security boundary:
 - `grader`: grades a cohort with nbgrader's own preprocessors, in parallel, one gradebook transaction per
   submission, a lock per cohort, a JSON report;
 - `execution`: nbgrader's `Execute` run cell by cell on a sandboxed kernel (`kernels`);
-- `checks`: test cells judged in the grader, outside the learner's kernel;
+- `judge`: the trusted judge: test cells run in the grader, the learner's objects stay in the kernel
+  (`sandbox.remote` answers for them);
 - `kernels`: kernels forked by the zygote, started ahead of need;
 - `feedback`, `export`, `samples`: feedback pages, grade exports, synthetic cohorts for tests and benchmarks;
 - `sandbox/`: the security boundary, reviewable on its own: `files` (reading untrusted files), `isolation`
-  (policy, probe and Linux namespaces), `cgroups` (totals), `zygote` (the process that forks kernels) and
-  `guard` (the in-kernel deterrent).
+  (policy, probe and Linux namespaces), `cgroups` (totals), `zygote` (the process that forks kernels),
+  `remote` (the kernel side of the judge) and `guard` (the in-kernel deterrent).
 """

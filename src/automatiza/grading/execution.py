@@ -5,9 +5,13 @@ errors allowed, the `CellTimeoutError` output), and the same cell-by-cell execut
 outputs, and therefore the points, are the ones nbgrader would record. What changes:
 
 - the kernel comes from the pool (already started, isolated) instead of being started here;
-- before every autograded test cell the guard (`guard.restore`) runs, as a `user_expression` of the
-  previous cell's request when it can (no extra round trip) or on its own; a guard that does not answer
-  correctly makes that test cell fail instead of trusting it;
+- autograded test cells run in the grader, in the trusted judge (`grading.judge`), in a thread of their own
+  with a client of their own: the test's source and expected values never enter the kernel, only requests
+  for the learner's objects do. Test cells that work with files (`judge.runs_in_kernel`) run in the kernel
+  as before; a kernel that a test's request left stuck or dead costs that cell, as below;
+- before every autograded test cell the guard (`guard.restore`, a deterrent) runs, as a `user_expression`
+  of the previous cell's request when it can (no extra round trip) or, before a test cell that runs in the
+  kernel, on its own; a guard that does not answer correctly makes such a cell fail instead of trusting it;
 - output kept per cell is capped while it arrives (a `print` in a loop cannot fill the grader's memory);
 - a kernel that dies, or does not come back after a timeout, costs that cell: the cell gets an error output
   saying what happened, a new kernel replays the cells before it and the notebook goes on;
@@ -17,16 +21,19 @@ outputs, and therefore the points, are the ones nbgrader would record. What chan
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from automatiza.grading import checks
+from automatiza.grading import judge
 from automatiza.grading.kernels import SandboxKernel
 from automatiza.grading.nbgrader_api import Execute, utils
 from automatiza.grading.sandbox import guard
@@ -70,7 +77,13 @@ class SandboxedExecute(Execute):
         self._cut: set[tuple[int, str]] = set()
         self._armed: tuple[int, int, str, bytes] | None = None
         self._guarded: dict[int, list[str]] = {}  # test cell index -> items restored by a folded guard
-        self._plans: dict[tuple[str, str], list[checks.Check] | None] = {}
+        self.trusted: dict[
+            str, object
+        ] = {}  # names bound to the grader's own modules (`judge.trusted_names`)
+        self._judge: judge.Judge | None = None
+        self._judge_client: object = None
+        self._judge_thread: ThreadPoolExecutor | None = None
+        self._judge_kernel: SandboxKernel | None = None
 
     # ---- nbclient hooks ---------------------------------------------------------------------------------
 
@@ -167,50 +180,69 @@ class SandboxedExecute(Execute):
         self._armed = (index, following, nonce, kernel.key)
         self.kc.pending_expressions = {"g": self._guard_expression(nonce)}
 
-    # ---- test cells judged by the grader ----------------------------------------------------------------
+    # ---- test cells run by the trusted judge, in the grader ---------------------------------------------
 
-    def _checks(self, cell: NotebookNode) -> list[checks.Check] | None:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        key = (grade_id, cell.source)
-        if key not in self._plans:
-            try:
-                self._plans[key] = checks.plan(cell.source)
-            except checks.Unsupported:
-                self._plans[key] = None
-        return self._plans[key]
+    def _connect_judge(self, kernel: SandboxKernel, loop: asyncio.AbstractEventLoop) -> None:
+        """In the judge's thread: a client of its own for `kernel` (the judge blocks on it; nbclient's
+        client stays with the event loop), and a `Judge` that keeps the notebook's test names."""
+        if self._judge_client is not None:
+            with contextlib.suppress(Exception):
+                self._judge_client.stop_channels()
+        client = judge.blocking_client(kernel.client_.get_connection_info())
+        self._judge_client = client
 
-    async def _judge_outside(self, cell: NotebookNode, index: int, outcome: Outcome) -> bool:
-        """Judge a test cell in the grader (`grading.checks`) if its shape allows: only the learner's values
-        are computed in the kernel. False: the cell runs in the kernel as nbgrader runs it."""
-        found = self._checks(cell)
-        if found is None:
+        def interrupt() -> None:
+            asyncio.run_coroutine_threadsafe(kernel.interrupt_kernel(), loop)
+
+        transport = judge.BlockingTransport(client, interrupt, lambda: kernel.alive)
+        if self._judge is None:
+            self._judge = judge.Judge(transport, self.trusted)
+            self._judge.max_output = self.output_limit
+        else:
+            self._judge.reconnect(transport)
+
+    async def _judge_cell(
+        self, cell: NotebookNode, index: int, kernel: SandboxKernel, outcome: Outcome
+    ) -> bool:
+        """Run a test cell in the judge (`grading.judge`): the test runs here, only the learner's objects
+        are in the kernel. False for a cell that works with files: it runs in the kernel, as in nbgrader."""
+        if judge.runs_in_kernel(cell.source):
             return False
         outcome.restored += self._guarded.pop(index, [])
-        wanted = checks.requests(found)
-        expression = (
-            f"__import__('automatiza.grading.sandbox.guard', fromlist=['_']).evaluate({json.dumps(wanted)!r})"
+        loop = asyncio.get_running_loop()
+        if not self.trusted:
+            self.trusted = judge.trusted_from_bindings(self.bindings)
+        if self._judge_thread is None:
+            self._judge_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="juiz")
+        if self._judge_kernel is not kernel:
+            await loop.run_in_executor(self._judge_thread, self._connect_judge, kernel, loop)
+            self._judge_kernel = kernel
+        assert self._judge is not None
+        timeout = self._get_timeout(cell)
+        cell.outputs = await loop.run_in_executor(
+            self._judge_thread, self._judge.run_cell, cell.source, timeout
         )
-        cell.outputs = []
-        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"v": expression})
-        reply = await self.async_wait_for_reply(msg_id, cell)
-        if reply is None:
-            raise CellTimeoutError("tempo esgotado ao calcular os valores da verificação")
-        try:
-            result = reply["content"]["user_expressions"]["v"]
-            if result.get("status") != "ok":
-                raise checks.BadAnswer(str(result.get("ename", "?")))
-            text = ast.literal_eval(result["data"]["text/plain"])
-            if not isinstance(text, str):
-                raise checks.BadAnswer("texto")
-            cell.outputs = checks.judge(found, checks.answers(text, len(wanted)))
-        except (checks.BadAnswer, KeyError, TypeError, ValueError, SyntaxError, MemoryError, RecursionError):
-            cell.outputs = checks.broken()
-            outcome.events.append(
-                f"os valores do teste {cell_label(cell, index)} voltaram inválidos do kernel"
-            )
         cell.execution_count = None
         outcome.judged += 1
+        state = self._judge.state
+        if state == "morto":
+            raise DeadKernelError("o kernel parou durante o teste")
+        if state == "travado":
+            raise CellTimeoutError("o kernel não atendeu à interrupção")
+        label = cell_label(cell, index)
+        if state == "tempo":
+            outcome.events.append(f"a célula {label} passou do tempo limite e foi interrompida")
+        elif state == "resposta":
+            outcome.events.append(f"os valores do teste {label} voltaram inválidos do kernel")
         return True
+
+    def _close_judge(self) -> None:
+        if self._judge_client is not None:
+            with contextlib.suppress(Exception):
+                self._judge_client.stop_channels()
+        if self._judge_thread is not None:
+            self._judge_thread.shutdown(wait=False)
+        self._judge = self._judge_client = self._judge_thread = self._judge_kernel = None
 
     # ---- running a notebook -----------------------------------------------------------------------------
 
@@ -268,7 +300,7 @@ class SandboxedExecute(Execute):
                     cell.outputs = [error_output("KernelParou", "célula não executada: kernel parou demais")]
                     continue
                 try:
-                    if is_test_cell(cell) and await self._judge_outside(cell, index, outcome):
+                    if is_test_cell(cell) and await self._judge_cell(cell, index, kernel, outcome):
                         continue
                     if is_test_cell(cell):
                         if index in self._guarded:
@@ -319,6 +351,7 @@ class SandboxedExecute(Execute):
                 kernel = await self._restart(acquire, release, outcome, index, bad)
             self.set_widgets_metadata()
         finally:
+            self._close_judge()
             if kernel is not None:
                 await release(kernel)
             self.kc = None
@@ -347,6 +380,8 @@ class SandboxedExecute(Execute):
             cell = self.nb.cells[index]
             if cell.cell_type != "code" or not cell.source.strip() or index in bad:
                 continue
+            if is_test_cell(cell) and not judge.runs_in_kernel(cell.source):
+                continue  # the judge ran it and keeps what it defined; its source never goes to the kernel
             if time.monotonic() > (self._deadline or float("inf")):
                 break
             try:

@@ -73,7 +73,15 @@ class BadAnswer(Exception):
 
 
 class KernelTimeout(Exception):
-    """The kernel did not answer before the cell's deadline (it was interrupted)."""
+    """The kernel did not answer before the cell's deadline (it was interrupted); `stuck`: not even then."""
+
+    def __init__(self, stuck: bool = False) -> None:
+        super().__init__("tempo esgotado")
+        self.stuck = stuck
+
+
+class KernelDied(Exception):
+    """The kernel stopped while the judge waited for it."""
 
 
 class RespostaInvalida(Exception):  # noqa: N818 - the name the learner reads in the feedback
@@ -89,11 +97,19 @@ class Transport(Protocol):
 
 
 class BlockingTransport:
-    """A `Transport` over a blocking `jupyter_client` client; `interrupt` is called at the deadline."""
+    """A `Transport` over a blocking `jupyter_client` client; `interrupt` is called at the deadline and
+    `alive` (if given) is asked every second while waiting."""
 
-    def __init__(self, client: Any, interrupt: Callable[[], None]) -> None:
+    def __init__(
+        self, client: Any, interrupt: Callable[[], None], alive: Callable[[], bool] | None = None
+    ) -> None:
         self.client = client
         self.interrupt = interrupt
+        self.alive = alive
+
+    def _check(self) -> None:
+        if self.alive is not None and not self.alive():
+            raise KernelDied()
 
     def request(self, expression: str, deadline: float) -> tuple[dict, list[NotebookNode]]:
         from nbformat.v4 import output_from_msg
@@ -108,7 +124,7 @@ class BlockingTransport:
             left = deadline - time.monotonic()
             if left <= 0:
                 if interrupted:
-                    raise KernelTimeout()
+                    raise KernelTimeout(stuck=True)
                 self.interrupt()
                 interrupted = True
                 deadline = time.monotonic() + 5
@@ -117,6 +133,7 @@ class BlockingTransport:
                 try:
                     msg = client.get_iopub_msg(timeout=min(left, 1.0))
                 except Exception:  # noqa: BLE001 - queue.Empty: poll again
+                    self._check()
                     continue
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
@@ -129,6 +146,7 @@ class BlockingTransport:
             try:
                 msg = client.get_shell_msg(timeout=min(left, 1.0))
             except Exception:  # noqa: BLE001
+                self._check()
                 continue
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 reply = msg
@@ -137,6 +155,63 @@ class BlockingTransport:
         content = reply.get("content", {}) if isinstance(reply, dict) else {}
         result = content.get("user_expressions", {}).get("r") if isinstance(content, dict) else None
         return (result if isinstance(result, dict) else {}), outputs
+
+
+def blocking_client(connection: dict, max_message: int = MAX_REPLY * 2) -> Any:
+    """A blocking client of a kernel (`connection`: its connection info, as the grader keeps it, never read
+    from the kernel's folder) whose sockets refuse messages over `max_message` bytes, ready (its iopub
+    subscription is live, so no status message of a request is missed)."""
+    import zmq
+    from jupyter_client.blocking import BlockingKernelClient
+
+    class Client(BlockingKernelClient):
+        def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
+            socket = super()._create_connected_socket(channel, identity)
+            socket.setsockopt(zmq.MAXMSGSIZE, max_message)
+            return socket
+
+    client = Client()
+    client.load_connection_info(connection)
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return client
+
+
+# names and attributes that make a test open files of the grader's own file system: such a cell cannot
+# run here (the kernel's files are not here, and the grader must not open files the learner controls)
+FILE_NAMES = frozenset(
+    {"open", "tempfile", "shutil", "os", "pathlib", "Path", "glob", "pdfplumber", "Document"}
+)
+FILE_ATTRIBUTES = frozenset(
+    {
+        "read_csv",
+        "read_excel",
+        "read_table",
+        "read_json",
+        "read_parquet",
+        "load_workbook",
+        "to_csv",
+        "to_excel",
+    }
+    | {"write_text", "write_bytes", "read_text", "read_bytes", "cwd", "iterdir", "mkdir", "unlink"}
+)
+
+
+def runs_in_kernel(source: str) -> bool:
+    """True for a test cell that works with files: it runs in the kernel, under the guard (a deterrent),
+    as before. Every other test cell runs in the judge."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in FILE_NAMES:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in FILE_ATTRIBUTES:
+            return True
+        if isinstance(node, ast.alias) and node.name.split(".")[0] in FILE_NAMES | {"openpyxl", "docx"}:
+            return True
+    return False
 
 
 # ---- decoding the kernel's answers (hostile data) ------------------------------------------------------
@@ -494,6 +569,15 @@ class Judge:
         self._parts: list = []
         self.stats = Stats()
         self.max_reply = MAX_REPLY
+        self.max_output = MAX_OUTPUT
+        self.state = ""  # after run_cell: "", "tempo", "travado" (did not stop), "morto", "resposta"
+
+    def reconnect(self, transport: Transport) -> None:
+        """A new kernel (after the old one died): its objects are new, the test's own names stay."""
+        self.transport = transport
+        self._handles.clear()
+        self._classes.clear()
+        self.namespace.cache.clear()
 
     # ---- requests ---------------------------------------------------------------------------------------
 
@@ -852,9 +936,9 @@ class Judge:
                 if name in cut:
                     continue
                 used += len(text)
-                if used > MAX_OUTPUT:
+                if used > self.max_output:
                     cut.add(name)
-                    text = TRUNCATED.format(kb=MAX_OUTPUT // 1024)
+                    text = TRUNCATED.format(kb=self.max_output // 1024)
                 last = outputs[-1] if outputs else None
                 if last is not None and last.output_type == "stream" and last.name == name:
                     last.text += text
@@ -867,6 +951,7 @@ class Judge:
     def run_cell(self, source: str, timeout: float | None = None) -> list[NotebookNode]:
         """Run one test cell; its outputs as nbformat outputs (an error output if it failed)."""
         self.stats.cells += 1
+        self.state = ""
         self.deadline = time.monotonic() + timeout if timeout else math.inf
         self._parts = []
         _install_capture()
@@ -891,9 +976,12 @@ class Judge:
             if wanted:
                 self.lookup(wanted)
             exec(code, self.namespace)  # noqa: S102 - the course's own test, from the source notebook
-        except KernelTimeout:
+        except KernelTimeout as exc:
             error = _error_output("CellTimeoutError", "a célula passou do tempo limite e foi interrompida", 0)
-            self.stats.events.append("tempo esgotado")
+            self.state = "travado" if exc.stuck else "tempo"
+        except KernelDied:
+            error = _error_output("KernelParou", "o kernel parou durante esta célula", 0)
+            self.state = "morto"
         except BadAnswer as exc:
             error = _error_output(
                 "RespostaInvalida",
@@ -902,6 +990,7 @@ class Judge:
                 0,
             )
             self.stats.events.append(f"resposta inválida do kernel ({exc})")
+            self.state = "resposta"
         except BaseException as exc:  # noqa: BLE001 - the test failed, as a test fails
             if isinstance(exc, KeyboardInterrupt | GeneratorExit):
                 raise
@@ -1039,4 +1128,22 @@ def trusted_names(sources: Iterable[str]) -> dict[str, Any]:
                             )
             except Exception:  # noqa: BLE001, S112 - the test reports a failed import as it would in the kernel
                 continue
+    return found
+
+
+def trusted_from_bindings(bindings: Iterable[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """`trusted_names` from the (name, module, attribute) triples `execution.test_bindings` reads from the
+    source notebook's test and locked cells."""
+    found: dict[str, Any] = {}
+    for name, module_name, attribute in bindings:
+        try:
+            module = importlib.import_module(module_name)
+            if attribute is None:
+                found[name] = module
+            elif hasattr(module, attribute):
+                found[name] = getattr(module, attribute)
+            else:
+                found[name] = importlib.import_module(f"{module_name}.{attribute}")
+        except Exception:  # noqa: BLE001, S112 - the test reports a failed import as it would in the kernel
+            continue
     return found

@@ -18,11 +18,15 @@ autograded test cell the grader runs `restore(nonce, bindings)` silently, which
 
 This guard is a DETERRENT, not a protection: it runs inside the learner's own process, so whatever it saves
 (its snapshot, its HMAC key) the learner's code can read and change, and an audit hook, a thread or a signal
-handler can patch again after it ran. Grades do not rest on it where the course's checks allow: those test
-cells are judged by the grader, outside the kernel (`automatiza.grading.checks`, with `evaluate` below), and
-their hidden tests and expected values never enter the kernel. The guard still covers the test cells of any
-other shape, against casual tricks, and the instructor sees what it restored in the grader's report. What
-protects the other students, the sources and the gradebook is the isolation (`sandbox.isolation`), not this.
+handler can patch again after it ran. Grades do not rest on it: test cells run in the grader, in the trusted
+judge (`automatiza.grading.judge`, with `sandbox.remote` on this side), and their source and expected values
+never enter the kernel; what the kernel patches only changes what the learner's own objects answer. The
+exception are test cells that work with files (`judge.runs_in_kernel`: temporary folders, reading the
+kernel's files with pandas, openpyxl, python-docx or pdfplumber): they still run in the kernel as nbgrader
+runs them, and for those the guard is all there is, against casual tricks. Before the learner's functions
+are called by the judge the guard has also run, and the instructor sees what it restored in the grader's
+report. What protects the other students, the sources and the gradebook is the isolation
+(`sandbox.isolation`), not this.
 """
 
 from __future__ import annotations
@@ -431,68 +435,3 @@ def restore(nonce: str, bindings: list) -> str:
 def expected_token(key: bytes, nonce: str, restored: list[str]) -> str:
     """What the grader expects back from `restore` (same JSON encoding of the restored list)."""
     return hmac.new(key, (nonce + json.dumps(restored)).encode(), hashlib.sha256).hexdigest()
-
-
-# ---- values for the grader (`automatiza.grading.checks`) -------------------------------------------------
-
-_PLAIN_TYPES = {
-    str: "str",
-    int: "int",
-    float: "float",
-    bool: "bool",
-    list: "list",
-    tuple: "tuple",
-    dict: "dict",
-    set: "set",
-    frozenset: "set",
-    type(None): "NoneType",
-}
-
-
-def _tag(value: object, depth: int = 0) -> dict:
-    """A value as tagged JSON data (the grader rebuilds plain Python values from it and compares them)."""
-    if depth > 40:
-        return {"t": "outro", "tipo": "profundo demais"}
-    kind = type(value)
-    if kind.__module__ == "numpy" and hasattr(value, "item") and not hasattr(value, "__len__"):
-        value = value.item()  # type: ignore[attr-defined]
-        kind = type(value)
-    if value is None:
-        return {"t": "none", "v": None}
-    if kind is bool:
-        return {"t": "bool", "v": value}
-    if kind is int:
-        return {"t": "int", "v": value}
-    if kind is float:
-        text = repr(value)
-        return {"t": "float", "v": text if text in ("nan", "inf", "-inf") else value}
-    if kind is str:
-        return {"t": "str", "v": value}
-    if kind is list or kind is tuple:
-        return {"t": "list" if kind is list else "tuple", "v": [_tag(v, depth + 1) for v in value]}  # type: ignore[attr-defined]
-    if kind is set or kind is frozenset:
-        return {"t": "set", "v": [_tag(v, depth + 1) for v in value]}  # type: ignore[attr-defined]
-    if isinstance(value, dict):
-        return {"t": "dict", "v": [[_tag(k, depth + 1), _tag(v, depth + 1)] for k, v in dict.items(value)]}
-    if isinstance(value, type) and value in _PLAIN_TYPES:
-        return {"t": "type", "v": _PLAIN_TYPES[value]}
-    return {"t": "outro", "tipo": str(getattr(kind, "__name__", "?"))[:100]}
-
-
-def evaluate(pedidos: str) -> str:
-    """Evaluate each expression of the JSON list `pedidos` in the learner namespace; JSON list of tagged
-    values or ``{"erro": [nome, mensagem]}``. Runs in the learner's kernel: the grader treats the answer as
-    untrusted data and does the comparing itself."""
-    shell = _snapshot.shell
-    namespace = shell.user_ns if shell is not None else {}
-    answers = []
-    for expression in json.loads(pedidos):
-        try:
-            answers.append(_tag(eval(expression, namespace)))  # noqa: S307 - the grader's own expressions
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the learner's code fails as it fails
-            try:
-                message = str(exc)
-            except Exception:  # noqa: BLE001
-                message = "?"
-            answers.append({"erro": [type(exc).__name__, message]})
-    return json.dumps(answers)
