@@ -249,6 +249,24 @@ def test_arguments_changed_in_place_change_in_the_judge(kernel, make_judge):
     assert printed(outputs) == "[1, 2, 4] ['a', 'novo']\n[1, 9] [1]\n"
 
 
+def test_functions_of_the_test_are_called_back_in_the_judge(kernel, make_judge):
+    learner(
+        kernel,
+        "def aplica(funcao, valores):\n    return [funcao(v) for v in valores]\n"
+        "def pergunta():\n    return input('?')\n",
+    )
+    j = make_judge()
+    outputs = j.run_cell(
+        "chamadas = []\n"
+        "def registra(x):\n    chamadas.append(x)\n    return {'dobro': 2 * x}\n"
+        "print(aplica(registra, [1, 2]), chamadas, aplica(lambda v: v + 1, (5,)))\n"
+        "try:\n    aplica(lambda v: 1 / v, [0])\nexcept ZeroDivisionError as e:\n    print('zero', e)\n"
+        "pergunta()\n"
+    )
+    assert printed(outputs).startswith("[{'dobro': 2}, {'dobro': 4}] [1, 2] [6]\nzero division by zero\n")
+    assert error(outputs).ename == "StdinNotImplementedError"  # as in nbgrader: no input during grading
+
+
 def test_an_endless_learner_loop_hits_the_cell_deadline(kernel, make_judge):
     learner(
         kernel,

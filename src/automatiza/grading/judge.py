@@ -48,6 +48,7 @@ import pickle
 import sys
 import threading
 import time
+import types
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,19 @@ REMOTE = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).serve(
 CHECKS = {
     name: getattr(checagem, name) for name in ("confira", "confira_que", "confira_funcao", "nome_do_tipo")
 }
+CALLBACK_MARK = "\x00automatiza-juiz:"
+
+
+def _is_callback(obj: Any) -> bool:
+    """A function of the test itself (it cannot be pickled by reference): the kernel gets a callback."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if not isinstance(obj, types.FunctionType):
+        return False
+    qualname = str(getattr(obj, "__qualname__", ""))
+    return obj.__module__ in (None, "__main__") or "<locals>" in qualname or "<lambda>" in qualname
+
+
 TRUNCATED = "\n... saída cortada pelo corretor (limite de {kb} KB por célula) ...\n"
 
 
@@ -92,8 +106,11 @@ class RespostaInvalida(Exception):  # noqa: N818 - the name the learner reads in
 
 
 class Transport(Protocol):
-    def request(self, expression: str, deadline: float) -> tuple[dict, list[NotebookNode]]:
-        """Evaluate `expression` silently in the kernel; (the user_expression's result, iopub outputs)."""
+    def request(
+        self, expression: str, deadline: float, on_input: Callable[[str], str]
+    ) -> tuple[dict, list[NotebookNode]]:
+        """Evaluate `expression` silently in the kernel; (the user_expression's result, iopub outputs).
+        `on_input(prompt)` answers the kernel's input requests (the judge's callbacks)."""
 
 
 class BlockingTransport:
@@ -111,11 +128,24 @@ class BlockingTransport:
         if self.alive is not None and not self.alive():
             raise KernelDied()
 
-    def request(self, expression: str, deadline: float) -> tuple[dict, list[NotebookNode]]:
+    def request(
+        self, expression: str, deadline: float, on_input: Callable[[str], str] | None = None
+    ) -> tuple[dict, list[NotebookNode]]:
+        import zmq
         from nbformat.v4 import output_from_msg
 
         client = self.client
-        msg_id = client.execute("", silent=True, store_history=False, user_expressions={"r": expression})
+        channels = {
+            client.iopub_channel.socket: client.iopub_channel,
+            client.shell_channel.socket: client.shell_channel,
+            client.stdin_channel.socket: client.stdin_channel,
+        }
+        poller = zmq.Poller()
+        for socket in channels:
+            poller.register(socket, zmq.POLLIN)
+        msg_id = client.execute(
+            "", silent=True, store_history=False, user_expressions={"r": expression}, allow_stdin=False
+        )
         outputs: list[NotebookNode] = []
         idle = False
         reply = None
@@ -129,27 +159,29 @@ class BlockingTransport:
                 interrupted = True
                 deadline = time.monotonic() + 5
                 continue
-            if not idle:
+            ready = dict(poller.poll(int(min(left, 1.0) * 1000) + 1))
+            if not ready:
+                self._check()
+                continue
+            for socket in ready:
+                channel = channels[socket]
                 try:
-                    msg = client.get_iopub_msg(timeout=min(left, 1.0))
-                except Exception:  # noqa: BLE001 - queue.Empty: poll again
-                    self._check()
+                    msg = channel.get_msg(timeout=0)
+                except Exception:  # noqa: BLE001, S112 - nothing complete yet (or a message refused)
                     continue
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
                 kind = msg.get("msg_type")
-                if kind == "status" and msg["content"].get("execution_state") == "idle":
+                if channel is client.shell_channel:
+                    reply = msg
+                elif channel is client.stdin_channel:
+                    if kind == "input_request":
+                        prompt = str(msg.get("content", {}).get("prompt", ""))
+                        client.input(on_input(prompt) if on_input is not None else "")
+                elif kind == "status" and msg["content"].get("execution_state") == "idle":
                     idle = True
                 elif kind in ("stream", "display_data", "error"):
                     outputs.append(output_from_msg(msg))
-                continue
-            try:
-                msg = client.get_shell_msg(timeout=min(left, 1.0))
-            except Exception:  # noqa: BLE001
-                self._check()
-                continue
-            if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                reply = msg
         if interrupted:
             raise KernelTimeout()
         content = reply.get("content", {}) if isinstance(reply, dict) else {}
@@ -571,6 +603,8 @@ class Judge:
         self.max_reply = MAX_REPLY
         self.max_output = MAX_OUTPUT
         self.state = ""  # after run_cell: "", "tempo", "travado" (did not stop), "morto", "resposta"
+        self._callbacks: list[Callable] = []
+        self._in_callback = False
 
     def reconnect(self, transport: Transport) -> None:
         """A new kernel (after the old one died): its objects are new, the test's own names stay."""
@@ -581,18 +615,63 @@ class Judge:
 
     # ---- requests ---------------------------------------------------------------------------------------
 
-    def _payload(self, request: dict) -> str:
+    def _reference(self, obj: Any) -> Any:
+        if isinstance(obj, Handle):
+            return ("h", obj._h_id)
+        if _is_callback(obj):
+            self._callbacks.append(obj)
+            return ("cb", len(self._callbacks) - 1)
+        return None
+
+    def _payload(self, request: Any) -> str:
+        """`request` pickled for the kernel: handles as references to the kernel's objects, the test's own
+        functions as callbacks (the kernel calls them back through an input request, see `_on_input`)."""
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=5)
-        pickler.persistent_id = lambda obj: ("h", obj._h_id) if isinstance(obj, Handle) else None  # type: ignore[method-assign]
+        pickler.persistent_id = self._reference  # type: ignore[method-assign]
         pickler.dump(request)
         return base64.b64encode(buffer.getvalue()).decode("ascii")
 
+    def _on_input(self, prompt: str) -> str:
+        """The kernel calling back a function of the test (one the judge sent): run it here, on the data
+        the kernel gave (decoded as hostile), and answer with its result or exception, pickled. A callback
+        cannot reach the learner's objects (the kernel is busy waiting for it)."""
+        if not prompt.startswith(CALLBACK_MARK) or len(prompt) > self.max_reply:
+            return ""
+        try:
+            request = json.loads(prompt[len(CALLBACK_MARK) :])
+            _need(isinstance(request, dict), "callback")
+            number, args, kwargs = request.get("cb"), request.get("args"), request.get("kwargs")
+            _need(type(number) is int and 0 <= number < len(self._callbacks), "callback")
+            _need(isinstance(args, list) and isinstance(kwargs, list), "callback")
+            self._in_callback = True
+            try:
+                values = [self.decode(a) for a in args]
+                named = {}
+                for pair in kwargs:
+                    _need(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str), "callback")
+                    named[pair[0]] = self.decode(pair[1])
+                result: dict = {"ok": self._callbacks[number](*values, **named)}
+            finally:
+                self._in_callback = False
+        except Exception as exc:  # noqa: BLE001 - the test's function failed: the learner's code sees it
+            result = {"err": exc}
+        try:
+            return self._payload(result)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot travel
+            return self._payload({"err": RuntimeError(f"{type(exc).__name__}: {exc}")})
+
     def _roundtrip(self, request: dict) -> dict:
+        if self._in_callback:
+            raise RuntimeError("uma função do teste chamada pelo código do notebook não pode usar o kernel")
         if time.monotonic() > self.deadline:
             raise KernelTimeout()
         begin = time.monotonic()
-        result, outputs = self.transport.request(REMOTE.format(payload=self._payload(request)), self.deadline)
+        self._callbacks = []
+        payload = self._payload(request)
+        result, outputs = self.transport.request(
+            REMOTE.format(payload=payload), self.deadline, self._on_input
+        )
         self.stats.requests += 1
         self.stats.seconds += time.monotonic() - begin
         for output in outputs:

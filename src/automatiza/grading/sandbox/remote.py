@@ -23,6 +23,8 @@ when a value is one of theirs (its class comes from them, so they are already im
 from __future__ import annotations
 
 import base64
+import builtins
+import io
 import json
 import math
 import operator
@@ -281,10 +283,41 @@ def _error(exc: BaseException) -> dict:
     }
 
 
+CALLBACK_MARK = "\x00automatiza-juiz:"
+
+
+class _Callback:
+    """A function of the test, which stays in the grader: calling it asks the grader (an input request on
+    the kernel's stdin channel, allowed only for this call), which runs it and answers with its result."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        kernel = sys.modules["IPython"].get_ipython().kernel
+        request = {
+            "cb": self.number,
+            "args": [_encode(a) for a in args],
+            "kwargs": [[str(k), _encode(v)] for k, v in kwargs.items()],
+        }
+        allowed = kernel._allow_stdin
+        kernel._allow_stdin = True
+        try:
+            answer = kernel.raw_input(CALLBACK_MARK + json.dumps(request, allow_nan=False))
+        finally:
+            kernel._allow_stdin = allowed
+        result = _Loader(io.BytesIO(base64.b64decode(answer))).load()
+        if "err" in result:
+            raise result["err"]
+        return result["ok"]
+
+
 class _Loader(pickle.Unpickler):
     def persistent_load(self, pid: object) -> object:
         if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "h":
             return _objects[pid[1]]
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "cb":
+            return _Callback(pid[1])
         raise pickle.UnpicklingError("referência")
 
 
@@ -393,13 +426,19 @@ def _dispatch(namespace: dict, request: dict) -> dict:
 
 def serve(namespace: dict, payload: str) -> str:
     """Answer one pickled request of the grader (see the module docstring) with tagged JSON text."""
-    import io
-
     request = _Loader(io.BytesIO(base64.b64decode(payload))).load()
+    # as in a cell run by nbgrader (no stdin): input() raises StdinNotImplementedError, not EOFError
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    refuse = getattr(getattr(shell, "kernel", None), "_no_raw_input", None)
+    saved = builtins.input
+    if refuse is not None:
+        builtins.input = lambda prompt="": refuse()
     try:
         answer = _dispatch(namespace, request)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the learner's code fails as it fails
         answer = _error(exc)
+    finally:
+        builtins.input = saved
     text = json.dumps(answer, ensure_ascii=True, allow_nan=False)
     if len(text) > MAX_BYTES:
         text = json.dumps(_error(MemoryError("resposta grande demais para o corretor")))
