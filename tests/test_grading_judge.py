@@ -267,6 +267,32 @@ def test_functions_of_the_test_are_called_back_in_the_judge(kernel, make_judge):
     assert error(outputs).ename == "StdinNotImplementedError"  # as in nbgrader: no input during grading
 
 
+def test_objects_of_classes_the_test_defines_are_called_back(kernel, make_judge):
+    learner(
+        kernel, "def usa(modelo, textos):\n    return [modelo.classes_[i] for i in modelo.prever(textos)]\n"
+    )
+    j = make_judge()
+    outputs = j.run_cell(
+        "class Falso:\n    classes_ = ['a', 'b']\n    def prever(self, textos):\n"
+        "        return [len(t) % 2 for t in textos]\n"
+        "print(usa(Falso(), ['x', 'yy']))\n"
+    )
+    assert error(outputs) is None, outputs
+    assert printed(outputs) == "['b', 'a']\n"
+
+
+def test_a_learner_dict_changed_by_the_test_changes_in_the_kernel(kernel, make_judge):
+    learner(kernel, "LIMITES = {'a': {'x': 1}}\ndef limite():\n    return LIMITES['a']['x']\n")
+    j = make_judge()
+    outputs = j.run_cell(
+        "antes = limite()\nLIMITES['a']['x'] = 5\ndepois = limite()\nLIMITES['a']['x'] = 7\n"
+        "print(antes, depois)"
+    )
+    assert error(outputs) is None, outputs
+    assert printed(outputs) == "1 5\n"
+    assert kernel_value(kernel, "LIMITES['a']['x']") == "7"  # written back at the end of the cell
+
+
 def test_an_endless_learner_loop_hits_the_cell_deadline(kernel, make_judge):
     learner(
         kernel,

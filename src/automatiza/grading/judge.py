@@ -69,6 +69,14 @@ CHECKS = {
 CALLBACK_MARK = "\x00automatiza-juiz:"
 
 
+CALLBACK_OPERATIONS: dict[str, Callable] = {
+    "__len__": len,
+    "__iter__": list,
+    "__getitem__": lambda target, key: target[key],
+    "__repr__": repr,
+}
+
+
 def _is_callback(obj: Any) -> bool:
     """A function of the test itself (it cannot be pickled by reference): the kernel gets a callback."""
     if isinstance(obj, types.MethodType):
@@ -603,8 +611,9 @@ class Judge:
         self.max_reply = MAX_REPLY
         self.max_output = MAX_OUTPUT
         self.state = ""  # after run_cell: "", "tempo", "travado" (did not stop), "morto", "resposta"
-        self._callbacks: list[Callable] = []
+        self._callbacks: list[Any] = []
         self._in_callback = False
+        self._origins: list[list] = []  # [local copy, kernel handle, fingerprint]
 
     def reconnect(self, transport: Transport) -> None:
         """A new kernel (after the old one died): its objects are new, the test's own names stay."""
@@ -621,6 +630,11 @@ class Judge:
         if _is_callback(obj):
             self._callbacks.append(obj)
             return ("cb", len(self._callbacks) - 1)
+        if getattr(type(obj), "__module__", None) == "__main__" or (
+            isinstance(obj, type) and obj.__module__ == "__main__"
+        ):
+            self._callbacks.append(obj)
+            return ("cbo", len(self._callbacks) - 1)
         return None
 
     def _payload(self, request: Any) -> str:
@@ -642,8 +656,10 @@ class Judge:
             request = json.loads(prompt[len(CALLBACK_MARK) :])
             _need(isinstance(request, dict), "callback")
             number, args, kwargs = request.get("cb"), request.get("args"), request.get("kwargs")
+            attr = request.get("attr")
             _need(type(number) is int and 0 <= number < len(self._callbacks), "callback")
             _need(isinstance(args, list) and isinstance(kwargs, list), "callback")
+            _need(attr is None or (isinstance(attr, str) and len(attr) < 200), "callback")
             self._in_callback = True
             try:
                 values = [self.decode(a) for a in args]
@@ -651,7 +667,17 @@ class Judge:
                 for pair in kwargs:
                     _need(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str), "callback")
                     named[pair[0]] = self.decode(pair[1])
-                result: dict = {"ok": self._callbacks[number](*values, **named)}
+                target = self._callbacks[number]
+                if attr is None:
+                    value = target(*values, **named)
+                elif attr in CALLBACK_OPERATIONS:
+                    value = CALLBACK_OPERATIONS[attr](target, *values)
+                else:
+                    _need(not attr.startswith("__"), "callback")
+                    value = getattr(target, attr)
+                    if not request.get("get"):
+                        value = value(*values, **named)
+                result: dict = {"ok": value}
             finally:
                 self._in_callback = False
         except Exception as exc:  # noqa: BLE001 - the test's function failed: the learner's code sees it
@@ -667,7 +693,8 @@ class Judge:
         if time.monotonic() > self.deadline:
             raise KernelTimeout()
         begin = time.monotonic()
-        self._callbacks = []
+        if request.get("op") != "assign":
+            self._sync()
         payload = self._payload(request)
         result, outputs = self.transport.request(
             REMOTE.format(payload=payload), self.deadline, self._on_input
@@ -700,7 +727,7 @@ class Judge:
         if "err" in answer:
             _raise(answer["err"])
         _need("ok" in answer, "resposta")
-        return self.decode(answer["ok"])
+        return self._decode_top(answer["ok"])
 
     def call(self, target: Handle, args: tuple, kwargs: dict) -> Any:
         """Call a learner's function; arguments it changes in place change here too."""
@@ -720,6 +747,36 @@ class Judge:
         _need("ok" in answer, "resposta")
         return self.decode(answer["ok"])
 
+    def _fingerprint(self, value: Any) -> bytes | None:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=5)
+        pickler.persistent_id = lambda obj: (
+            ("x", id(obj)) if isinstance(obj, Handle) or callable(obj) else None
+        )  # type: ignore[method-assign]
+        try:
+            pickler.dump(value)
+        except Exception:  # noqa: BLE001 - a copy that cannot be compared is not written back
+            return None
+        return buffer.getvalue()
+
+    def _decode_top(self, encoded: Any) -> Any:
+        """`decode`, remembering where a list, dict or set came from (see `_sync`)."""
+        value = self.decode(encoded)
+        origin = encoded.get("o") if isinstance(encoded, dict) else None
+        if type(origin) is int and type(value) in (list, dict, set) and len(value) <= 10_000:
+            self._origins.append([value, origin, self._fingerprint(value)])
+        return value
+
+    def _sync(self) -> None:
+        """Write back into the kernel the learner's lists, dicts and sets that the test changed in its copy
+        (before anything runs there again, and at the end of the cell), as if it had changed them there."""
+        for origin in self._origins:
+            value, handle, before = origin
+            now = self._fingerprint(value)
+            if now is not None and before is not None and now != before:
+                origin[2] = now
+                self.ask({"op": "assign", "id": handle, "value": value})
+
     def lookup(self, names: list[str]) -> dict[str, Any]:
         """The learner's values of `names` (cached until the learner's code runs again)."""
         cache = self.namespace.cache
@@ -732,7 +789,7 @@ class Judge:
             _need(isinstance(found, dict), "nomes")
             for name in wanted:
                 encoded = found.get(name)
-                cache[name] = _MISSING if encoded is None else self.decode(encoded)
+                cache[name] = _MISSING if encoded is None else self._decode_top(encoded)
         return {n: cache[n] for n in names}
 
     # ---- values -----------------------------------------------------------------------------------------
@@ -1050,11 +1107,16 @@ class Judge:
                 dict.__delitem__(self.namespace, name)
         self.namespace.cache.clear()
         _sink.parts = self._parts
+        self._origins = []
         error: NotebookNode | None = None
         try:
-            if wanted:
-                self.lookup(wanted)
-            exec(code, self.namespace)  # noqa: S102 - the course's own test, from the source notebook
+            try:
+                if wanted:
+                    self.lookup(wanted)
+                exec(code, self.namespace)  # noqa: S102 - the course's own test, from the source notebook
+            finally:
+                with contextlib.suppress(Exception):
+                    self._sync()
         except KernelTimeout as exc:
             error = _error_output("CellTimeoutError", "a célula passou do tempo limite e foi interrompida", 0)
             self.state = "travado" if exc.stuck else "tempo"

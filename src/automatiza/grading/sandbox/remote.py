@@ -291,12 +291,14 @@ class _Callback:
     the kernel's stdin channel, allowed only for this call), which runs it and answers with its result."""
 
     def __init__(self, number: int) -> None:
-        self.number = number
+        object.__setattr__(self, "_number", number)
 
-    def __call__(self, *args: object, **kwargs: object) -> object:
+    def _ask(self, attr: str | None, args: tuple, kwargs: dict, get: bool = False) -> object:
         kernel = sys.modules["IPython"].get_ipython().kernel
         request = {
-            "cb": self.number,
+            "cb": self._number,
+            "attr": attr,
+            "get": get,
             "args": [_encode(a) for a in args],
             "kwargs": [[str(k), _encode(v)] for k, v in kwargs.items()],
         }
@@ -311,6 +313,31 @@ class _Callback:
             raise result["err"]
         return result["ok"]
 
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self._ask(None, args, kwargs)
+
+
+class _CallbackObject(_Callback):
+    """An object of a class the test defines (a fake model, say): its attributes and methods are asked
+    to the grader the same way."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._ask(name, (), {}, get=True)
+
+    def __len__(self) -> int:
+        return self._ask("__len__", (), {})  # type: ignore[return-value]
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self._ask("__iter__", (), {}))  # type: ignore[call-overload]
+
+    def __getitem__(self, key: object) -> object:
+        return self._ask("__getitem__", (key,), {})
+
+    def __repr__(self) -> str:
+        return str(self._ask("__repr__", (), {}))
+
 
 class _Loader(pickle.Unpickler):
     def persistent_load(self, pid: object) -> object:
@@ -318,6 +345,8 @@ class _Loader(pickle.Unpickler):
             return _objects[pid[1]]
         if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "cb":
             return _Callback(pid[1])
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "cbo":
+            return _CallbackObject(pid[1])
         raise pickle.UnpicklingError("referência")
 
 
@@ -361,13 +390,30 @@ _OPERATORS = {
 }
 
 
+def _top(value: object) -> dict:
+    """`_encode`, plus, for a list, dict or set, the handle of the original: the grader writes its changes
+    to its copy back into it (a test that changes a learner's dict changes the kernel's)."""
+    encoded = _encode(value)
+    if type(value) in (list, dict, set):
+        encoded["o"] = _register(value)
+    return encoded
+
+
 def _dispatch(namespace: dict, request: dict) -> dict:
     op = request["op"]
     if op == "lookup":
         found = {}
         for name in request["names"]:
-            found[name] = _encode(namespace[name]) if name in namespace else None
+            found[name] = _top(namespace[name]) if name in namespace else None
         return {"ok": {"t": "l", "v": []}, "names": found}
+    if op == "assign":
+        target, value = _objects[request["id"]], request["value"]
+        if isinstance(target, list):
+            target[:] = value
+        else:
+            target.clear()  # type: ignore[attr-defined]
+            target.update(value)  # type: ignore[attr-defined]
+        return {"ok": {"t": "n"}}
     if op == "reset":
         _objects.clear()
         _handles.clear()
@@ -376,7 +422,7 @@ def _dispatch(namespace: dict, request: dict) -> dict:
     if op == "call":
         return _call(target, request["args"], request["kwargs"], request["copied"])
     if op == "getattr":
-        return {"ok": _encode(getattr(target, request["name"]))}
+        return {"ok": _top(getattr(target, request["name"]))}
     if op == "setattr":
         setattr(target, request["name"], request["value"])
         return {"ok": {"t": "n"}}
@@ -384,7 +430,7 @@ def _dispatch(namespace: dict, request: dict) -> dict:
         delattr(target, request["name"])
         return {"ok": {"t": "n"}}
     if op == "getitem":
-        return {"ok": _encode(target[request["key"]])}  # type: ignore[index]
+        return {"ok": _top(target[request["key"]])}  # type: ignore[index]
     if op == "setitem":
         target[request["key"]] = request["value"]  # type: ignore[index]
         return {"ok": {"t": "n"}}
