@@ -207,6 +207,26 @@ def _event_notes(events: list[Event]) -> list[str]:
     return notes
 
 
+def _refused(name: str, events: list[Event]) -> str | None:
+    """Why nbgrader's validation refused a notebook, from what the sanitize did just before: DeduplicateIds
+    empties the metadata of a copied cell, OverwriteCells drops an id the gradebook does not know."""
+    for kind, why in (
+        (
+            EventKind.DUPLICATE,
+            "a mesma célula aparece mais de uma vez ({cells}): uma célula copiada e colada "
+            "leva junto a identificação do nbgrader; apague as cópias",
+        ),
+        (
+            EventKind.UNKNOWN,
+            "há células com identificação do nbgrader que não existe nesta tarefa ({cells}): "
+            "o notebook é de outra tarefa ou a identificação foi mudada; use o notebook liberado da tarefa",
+        ),
+    ):
+        if cells := sorted({f"'{e.cell}'" for e in events if e.kind is kind}):
+            return f"{name} não pode ser corrigido pelo nbgrader: " + why.format(cells=", ".join(cells))
+    return None
+
+
 class GradingBusy(SetupError):
     """Another `corrigir` holds the cohort's lock (pt-BR message)."""
 
@@ -631,27 +651,34 @@ class Grader:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SubmissionProblem(f"{name} não é um notebook válido (não é texto UTF-8)") from exc
+        recorded: list[Event] = []
         try:
             original = nbformat.reads(text, as_version=4)
             notes += self._edited_cells(original, notebook)
             resources = self._resources(student, notebook)
             resources["metadata"] = {"name": notebook, "path": str(stage)}
-            output, resources = self.sanitize.from_notebook_node(original, resources=resources)
+            recorded = nbgrader_api.track(resources)
+            output, _ = self.sanitize.from_notebook_node(original, resources=resources)
         except json.JSONDecodeError as exc:
             raise SubmissionProblem(
                 f"{name} não é um notebook válido (JSON quebrado na linha {exc.lineno}, coluna {exc.colno})"
             ) from exc
         except SchemaTooOldError as exc:
-            raise SubmissionProblem(f"{name} usa metadados antigos do nbgrader (nbgrader update)") from exc
+            problem = (
+                _refused(name, recorded) or f"{name} usa metadados antigos do nbgrader (nbgrader update)"
+            )
+            raise SubmissionProblem(problem) from exc
         except SchemaTooNewError as exc:
             raise SubmissionProblem(f"{name} usa metadados de um nbgrader mais novo") from exc
         except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
             cause = exc.__cause__ or exc
             if isinstance(cause, json.JSONDecodeError) or "JSON" in type(exc).__name__:
                 raise SubmissionProblem(f"{name} não é um notebook válido (o arquivo não é JSON)") from exc
-            problem = f"{name} não pôde ser lido como notebook ({type(exc).__name__}: {exc})"
+            problem = _refused(name, recorded) or (
+                f"{name} não pôde ser lido como notebook ({type(exc).__name__}: {exc})"
+            )
             raise SubmissionProblem(problem) from exc
-        notes += _event_notes(nbgrader_api.events(resources))
+        notes += _event_notes(recorded)
         nb = nbformat.reads(output, as_version=4)
         if not any(c.cell_type == "code" for c in nb.cells):
             notes.append(f"{name} não tem células de código")

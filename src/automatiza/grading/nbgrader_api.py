@@ -94,6 +94,7 @@ __all__ = [
     "Delimiters",
     "Event",
     "EventKind",
+    "EventLog",
     "Execute",
     "Gradebook",
     "MissingEntry",
@@ -107,6 +108,7 @@ __all__ = [
     "events",
     "fast_nbgrader",
     "recording_config",
+    "track",
     "utils",
 ]
 
@@ -224,17 +226,40 @@ class Event:
 EVENTS = "automatiza_events"  # the key of the resources dict where the recording preprocessors append
 
 
+class EventLog(list):
+    """The events of one notebook. nbconvert's exporter deep-copies the resources before the preprocessors
+    run; this list survives the copy as itself, so whoever created it reads what they recorded, even when a
+    later preprocessor raises."""
+
+    def __copy__(self) -> EventLog:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> EventLog:
+        return self
+
+
 def events(resources: dict) -> list[Event]:
     """The events recorded while a notebook went through the exporter with these resources."""
     return list(resources.get(EVENTS, []))
 
 
+def track(resources: dict) -> EventLog:
+    """The log the recording preprocessors will append to for these resources (see `EventLog`)."""
+    log = resources.get(EVENTS)
+    if not isinstance(log, EventLog):
+        log = resources[EVENTS] = EventLog()
+    return log
+
+
 def _record(resources: dict, event: Event) -> None:
-    resources.setdefault(EVENTS, []).append(event)
+    track(resources).append(event)
 
 
 def _graded_ids(nb: NotebookNode) -> list[str]:
-    return [c.metadata.nbgrader["grade_id"] for c in nb.cells if utils.is_grade(c) or utils.is_solution(c)]
+    # item access: the cells nbgrader adds back have plain dicts inside (no attribute access)
+    return [
+        c["metadata"]["nbgrader"]["grade_id"] for c in nb.cells if utils.is_grade(c) or utils.is_solution(c)
+    ]
 
 
 class RecordingDeduplicateIds(DeduplicateIds):
