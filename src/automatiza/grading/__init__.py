@@ -3,6 +3,8 @@
 Map, from the command to the security boundary:
 - `cli`: `turma criar|conferir`, `corrigir`, `devolutiva`, `notas` (added to `automatiza`; typed errors from
   `automatiza.errors` decide the exit codes);
+- `nbgrader_api`: the only module that imports nbgrader: version check, the course's delimiters, sanitize
+  events from preprocessor subclasses, and the remaining patches of nbgrader internals (documented there);
 - `coursedir`: reads an nbgrader course folder (configuration, paths, gradebook);
 - `cohort`: creates a cohort outside the repository and checks its roster;
 - `grader`: grades a cohort with nbgrader's own preprocessors, in parallel, one gradebook transaction per
