@@ -77,9 +77,32 @@ CALLBACK_OPERATIONS: dict[str, Callable] = {
 }
 
 
+# objects of these packages travel to the kernel as copies (data); other objects of the test stay here
+DATA_PACKAGES = frozenset(
+    {"builtins", "numpy", "pandas", "datetime", "decimal", "fractions", "collections", "pathlib", "re"}
+    | {"zoneinfo", "uuid", "copyreg", "functools", "array", "enum", "string", "pickle"}
+)
+
+
+def _stays_here(obj: Any) -> bool:
+    """An object of the test that must not be copied into the kernel (a logger that collects, an object of
+    a class the test defines): the kernel gets a callback object, and what it does with it happens here."""
+    if isinstance(obj, type):
+        return obj.__module__ == "__main__"
+    if isinstance(obj, types.ModuleType | types.BuiltinFunctionType | types.FunctionType | types.MethodType):
+        return False
+    module = str(getattr(type(obj), "__module__", "") or "")
+    if module == "__main__":
+        return True
+    return not callable(obj) and module.split(".")[0] not in DATA_PACKAGES
+
+
 def _is_callback(obj: Any) -> bool:
-    """A function of the test itself (it cannot be pickled by reference): the kernel gets a callback."""
+    """A function of the test itself (it cannot be pickled by reference), or a method of an object that
+    stays here: the kernel gets a callback."""
     if isinstance(obj, types.MethodType):
+        if _stays_here(obj.__self__):
+            return True
         obj = obj.__func__
     if not isinstance(obj, types.FunctionType):
         return False
@@ -197,10 +220,18 @@ class BlockingTransport:
         return (result if isinstance(result, dict) else {}), outputs
 
 
-def blocking_client(connection: dict, max_message: int = MAX_REPLY * 2) -> Any:
+_CONTEXT: list[Any] = []  # one ZMQ context (one IO thread) for every judge client of the process
+
+
+def blocking_client(connection: dict, max_message: int = MAX_REPLY * 2, timeout: float = 60) -> Any:
     """A blocking client of a kernel (`connection`: its connection info, as the grader keeps it, never read
     from the kernel's folder) whose sockets refuse messages over `max_message` bytes, ready (its iopub
-    subscription is live, so no status message of a request is missed)."""
+    subscription is live, so no status message of a request is missed).
+
+    The kernel is already running (the pool checked it), so instead of jupyter_client's `wait_for_ready`,
+    which always sits out fixed 0.2 s waits (heartbeats, then an iopub flush: about half a second per
+    notebook), this sends `kernel_info` requests until the status of one of them arrives on iopub. No
+    heartbeat thread and no ZMQ context of its own either: liveness comes from the zygote."""
     import zmq
     from jupyter_client.blocking import BlockingKernelClient
 
@@ -208,13 +239,30 @@ def blocking_client(connection: dict, max_message: int = MAX_REPLY * 2) -> Any:
         def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
             socket = super()._create_connected_socket(channel, identity)
             socket.setsockopt(zmq.MAXMSGSIZE, max_message)
+            socket.setsockopt(zmq.LINGER, 0)
             return socket
 
-    client = Client()
+    if not _CONTEXT:
+        _CONTEXT.append(zmq.Context())
+    client = Client(context=_CONTEXT[0])
     client.load_connection_info(connection)
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    return client
+    client.start_channels(hb=False)
+    deadline = time.monotonic() + timeout
+    sent: set[str] = set()
+    while time.monotonic() < deadline:
+        sent.add(client.kernel_info())
+        retry = min(deadline, time.monotonic() + 0.5)  # a SUB socket may miss what is sent before it joins
+        while (left := retry - time.monotonic()) > 0:
+            if not client.iopub_channel.socket.poll(int(left * 1000) + 1):
+                break
+            try:
+                msg = client.iopub_channel.get_msg(timeout=0)
+            except Exception:  # noqa: BLE001, S112 - nothing complete yet (or a message refused)
+                continue
+            if msg.get("parent_header", {}).get("msg_id") in sent:
+                return client  # the replies left on shell are skipped by msg_id, like any stale message
+    client.stop_channels()
+    raise RuntimeError(f"o kernel não respondeu em {timeout:.0f} s")
 
 
 # names and attributes that make a test open files of the grader's own file system: such a cell cannot
@@ -630,9 +678,7 @@ class Judge:
         if _is_callback(obj):
             self._callbacks.append(obj)
             return ("cb", len(self._callbacks) - 1)
-        if getattr(type(obj), "__module__", None) == "__main__" or (
-            isinstance(obj, type) and obj.__module__ == "__main__"
-        ):
+        if _stays_here(obj):
             self._callbacks.append(obj)
             return ("cbo", len(self._callbacks) - 1)
         return None
