@@ -17,16 +17,9 @@ ASSIGNMENTS = [m.tarefa.nome for m in Project.at(ROOT).curriculum().written if m
 
 
 @pytest.fixture(scope="session")
-def graded(request: pytest.FixtureRequest, project: Project) -> dict[str, catalog.AssignmentResult]:
-    """The catalogs of the selected assignments, graded two at a time (the machine has two cores)."""
-    selected = sorted(
-        {
-            item.callspec.params["assignment"]
-            for item in request.session.items
-            if item.originalname == "test_catalog_of_wrong_answers" and hasattr(item, "callspec")
-        }
-    )
-    return {r.assignment: r for r in catalog.grade_many(project, selected, jobs=2)}
+def graded(catalogs: dict[str, catalog.AssignmentResult]) -> dict[str, catalog.AssignmentResult]:
+    """The catalogs graded by nbgrader (`conftest.catalogs`, shared with `test_correcao_juiz`)."""
+    return catalogs
 
 
 @pytest.mark.lento

@@ -70,6 +70,9 @@ class AssignmentResult:
     assignment: str
     entries: list[EntryResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # nbgrader's points of every autograded test cell, per submission (gabarito, intocado, each entry)
+    cells: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    workdir: Path | None = None  # the cohort's course folder, when kept (`grade_many(..., keep=...)`)
 
     @property
     def ok(self) -> bool:
@@ -178,16 +181,26 @@ def _copy_folder(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", CATALOG_FILE))
 
 
-def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
-    """Grade the solution, the untouched student version and every catalog entry in one nbgrader run."""
-    result = AssignmentResult(assignment)
+@dataclass
+class Cohort:
+    """An nbgrader course folder with an assignment's catalog as submissions (see `build_cohort`)."""
+
+    workdir: Path
+    notebook: Path  # the source notebook
+    entries: list[Entry]
+    api: NbGraderAPI
+
+    @property
+    def students(self) -> list[str]:
+        return [SOLUTION, UNTOUCHED, *(e.student for e in self.entries)]
+
+
+def build_cohort(project: Project, assignment: str, workdir: Path) -> Cohort:
+    """A course at `workdir` with the assignment generated and, as submissions, the solution (`gabarito`),
+    the untouched student version (`intocado`) and every catalog entry. `CatalogError` if it cannot."""
     notebook = source_notebook(project, assignment)
     nb = nbformat.read(notebook, as_version=4)
-    try:
-        entries = load(catalog_path(project, assignment), nb)
-    except CatalogError as exc:
-        result.problems += str(exc).splitlines()
-        return result
+    entries = load(catalog_path(project, assignment), nb)
 
     put_python_tools_on_path()
     _copy_folder(project.exercises / assignment, workdir / "source" / assignment)
@@ -196,8 +209,7 @@ def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
     api = NbGraderAPI(config=config)
     generated = api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
-        result.problems.append(f"o nbgrader não gerou a versão de estudante: {generated.get('error')}")
-        return result
+        raise CatalogError(f"o nbgrader não gerou a versão de estudante: {generated.get('error')}")
 
     submitted = workdir / "submitted"
     _copy_folder(workdir / "source" / assignment, submitted / SOLUTION / assignment)
@@ -206,6 +218,19 @@ def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
         folder = submitted / entry.student / assignment
         _copy_folder(workdir / "source" / assignment, folder)
         nbformat.write(with_wrong_answer(nb, entry), folder / notebook.name)
+    return Cohort(workdir, notebook, entries, api)
+
+
+def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
+    """Grade the solution, the untouched student version and every catalog entry in one nbgrader run."""
+    result = AssignmentResult(assignment, workdir=workdir)
+    try:
+        cohort = build_cohort(project, assignment, workdir)
+    except CatalogError as exc:
+        result.problems += str(exc).splitlines()
+        return result
+    api, entries, notebook = cohort.api, cohort.entries, cohort.notebook
+    tests = autograded_tests(nbformat.read(notebook, as_version=4))
 
     with _quiet_stderr(workdir / "nbgrader-stderr.log") as noise:
         graded = api.autograde(assignment, "*")
@@ -245,6 +270,14 @@ def grade(project: Project, assignment: str, workdir: Path) -> AssignmentResult:
             except MissingEntry:
                 score, max_score = None, 0.0
             result.entries.append(EntryResult(entry, score, max_score))
+        for student in cohort.students:
+            found: dict[str, float | None] = {}
+            for test in tests:
+                try:
+                    found[test] = gb.find_grade(test, notebook.stem, assignment, student).score
+                except MissingEntry:
+                    found[test] = None
+            result.cells[student] = found
     return result
 
 
@@ -265,22 +298,34 @@ def _quiet_stderr(path: Path) -> Iterator[Path]:
             os.close(saved)
 
 
-def _grade_in_temp(project: Project, assignment: str) -> AssignmentResult:
+def _grade_in_temp(project: Project, assignment: str, keep: Path | None = None) -> AssignmentResult:
+    if keep is not None:  # the course folder stays, for whoever compares other graders with nbgrader
+        workdir = keep / assignment
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            return grade(project, assignment, workdir)
+        except CatalogError as exc:
+            return AssignmentResult(assignment, problems=str(exc).splitlines(), workdir=workdir)
     with tempfile.TemporaryDirectory(prefix=f"catalogo-{assignment}-") as tmp:
         try:
-            return grade(project, assignment, Path(tmp))
+            result = grade(project, assignment, Path(tmp))
         except CatalogError as exc:
             return AssignmentResult(assignment, problems=str(exc).splitlines())
+        result.workdir = None
+        return result
 
 
-def grade_many(project: Project, assignments: Iterable[str], jobs: int = 1) -> list[AssignmentResult]:
-    """Grade several catalogs, `jobs` assignments at a time (each in its own process and course folder)."""
+def grade_many(
+    project: Project, assignments: Iterable[str], jobs: int = 1, keep: Path | None = None
+) -> list[AssignmentResult]:
+    """Grade several catalogs, `jobs` assignments at a time (each in its own process and course folder);
+    with `keep`, each course folder stays in `keep/<assignment>` (`AssignmentResult.workdir`)."""
     names = list(assignments)
     if jobs <= 1 or len(names) <= 1:
-        return [_grade_in_temp(project, name) for name in names]
+        return [_grade_in_temp(project, name, keep) for name in names]
     results: dict[str, AssignmentResult] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_grade_in_temp, project, name): name for name in names}
+        futures = {pool.submit(_grade_in_temp, project, name, keep): name for name in names}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             print(f"  {futures[future]}: corrigido", flush=True)
