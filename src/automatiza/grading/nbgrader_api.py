@@ -436,20 +436,28 @@ class CachedJsonSchema:
     """`jsonschema.validate` with the validator built once per schema (nbgrader's CheckCellMetadata checks the
     schema itself and builds a validator for every cell). Same result: the best error is raised.
 
+    Schemas are matched by value: every `MetadataValidator` (one per preprocessor run) reads its schema file
+    into a new dict, so matching by identity rebuilt and re-checked the validator for every notebook.
+
     Depends on `nbgrader.nbgraderformat.common` calling `jsonschema.validate(instance, schema)` through its
     module-level name `jsonschema` (see `fast_nbgrader`)."""
 
     def __init__(self) -> None:
-        self._validators: dict[int, tuple[dict, object]] = {}
+        self._validators: list[tuple[dict, object]] = []  # (private copy of the schema, its validator)
+
+    def _validator(self, schema: dict) -> object:
+        for known, validator in self._validators:
+            if known == schema:
+                return validator
+        known = copy.deepcopy(schema)  # nobody else holds it: the match stays valid
+        cls = jsonschema.validators.validator_for(known)
+        cls.check_schema(known)
+        validator = cls(known)
+        self._validators.append((known, validator))
+        return validator
 
     def validate(self, instance: object, schema: dict, *args: object, **kwargs: object) -> None:
-        entry = self._validators.get(id(schema))
-        if entry is None or entry[0] is not schema:
-            cls = jsonschema.validators.validator_for(schema)
-            cls.check_schema(schema)
-            entry = (schema, cls(schema))
-            self._validators[id(schema)] = entry
-        error = jsonschema.exceptions.best_match(entry[1].iter_errors(instance))
+        error = jsonschema.exceptions.best_match(self._validator(schema).iter_errors(instance))
         if error is not None:
             raise error
 
