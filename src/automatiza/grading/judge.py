@@ -662,6 +662,7 @@ class Judge:
         self._callbacks: list[Any] = []
         self._in_callback = False
         self._origins: list[list] = []  # [local copy, kernel handle, fingerprint]
+        self._digest: Any = None  # the kernel's `ns` when the cached names were looked up
 
     def reconnect(self, transport: Transport) -> None:
         """A new kernel (after the old one died): its objects are new, the test's own names stay."""
@@ -765,11 +766,23 @@ class Judge:
         _need(isinstance(answer, dict), "resposta")
         return answer
 
+    def _forget(self, answer: dict) -> None:
+        """After the learner's code ran: forget what it may have changed. If no learner name was bound to
+        another object (the kernel's `ns`), handles, modules and immutable values stay; lists, dicts,
+        tables and arrays are asked again (they may have changed in place)."""
+        cache = self.namespace.cache
+        digest = answer.get("ns")
+        if type(digest) is not int or digest != self._digest:
+            cache.clear()
+        else:
+            for name in [n for n, v in cache.items() if not _keeps(v)]:
+                del cache[name]
+
     def ask(self, request: dict, runs_code: bool = False) -> Any:
         """One request; the decoded value, or the learner's exception raised here."""
         answer = self._roundtrip(request)
         if runs_code:
-            self.namespace.cache.clear()
+            self._forget(answer)
         if "err" in answer:
             _raise(answer["err"])
         _need("ok" in answer, "resposta")
@@ -781,7 +794,7 @@ class Judge:
         answer = self._roundtrip(
             {"op": "call", "id": target._h_id, "args": args, "kwargs": kwargs, "copied": copied}
         )
-        self.namespace.cache.clear()
+        self._forget(answer)
         changed = answer.get("changed")
         if isinstance(changed, dict):
             for position, encoded in changed.items():
@@ -829,6 +842,8 @@ class Judge:
         wanted = [n for n in names if n not in cache]
         if wanted:
             answer = self._roundtrip({"op": "lookup", "names": wanted})
+            if not cache:
+                self._digest = answer.get("ns")
             if "err" in answer:
                 _raise(answer["err"])
             found = answer.get("names")
@@ -1189,6 +1204,31 @@ class Judge:
         if error is not None:
             outputs.append(error)
         return outputs
+
+
+IMMUTABLE = (
+    type(None),
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    tuple,
+    frozenset,
+    dt.date,
+    dt.time,
+    decimal.Decimal,
+)
+
+
+def _keeps(value: Any) -> bool:
+    """A looked-up value that cannot have changed while the names stayed bound to the same objects."""
+    if isinstance(value, Handle | types.ModuleType) or value is _MISSING:
+        return True
+    if type(value) is tuple:
+        return all(_keeps(v) for v in value)
+    return type(value) in IMMUTABLE or type(value).__module__ == "numpy" and not hasattr(value, "shape")
 
 
 def _message(exc: BaseException) -> str:

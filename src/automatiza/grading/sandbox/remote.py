@@ -485,6 +485,8 @@ def serve(namespace: dict, payload: str) -> str:
         answer = _error(exc)
     finally:
         builtins.input = saved
+    # which object each learner name is bound to: unchanged, the grader may keep what it looked up
+    answer["ns"] = hash(tuple((k, id(v)) for k, v in namespace.items() if isinstance(k, str)))
     text = json.dumps(answer, ensure_ascii=True, allow_nan=False)
     if len(text) > MAX_BYTES:
         text = json.dumps(_error(MemoryError("resposta grande demais para o corretor")))
