@@ -293,6 +293,21 @@ def test_a_learner_dict_changed_by_the_test_changes_in_the_kernel(kernel, make_j
     assert kernel_value(kernel, "LIMITES['a']['x']") == "7"  # written back at the end of the cell
 
 
+def test_the_kernel_cannot_lend_the_grader_its_own_modules_or_objects(kernel, make_judge):
+    learner(
+        kernel,
+        "import os\nlista = os\n"
+        "def espia(log):\n    try:\n        return repr(log.manager)\n    except Exception as e:\n"
+        "        return type(e).__name__\n",
+    )
+    j = make_judge()
+    outputs = j.run_cell(
+        "import os, logging\nprint(lista.getpid() != os.getpid(), espia(logging.getLogger('teste-juiz')))\n"
+    )
+    assert error(outputs) is None, outputs
+    assert printed(outputs) == "True PermissionError\n"
+
+
 def test_an_endless_learner_loop_hits_the_cell_deadline(kernel, make_judge):
     learner(
         kernel,

@@ -97,6 +97,27 @@ def _stays_here(obj: Any) -> bool:
     return not callable(obj) and module.split(".")[0] not in DATA_PACKAGES
 
 
+def _may_get(target: Any, attr: str) -> bool:
+    """What the kernel may ask of an object of the test: any attribute of an object of a class the test
+    defines (its fake model, say), but only public methods of anything else (a logger's `info`, never its
+    `manager` or `handlers`, which lead into the grader's own objects)."""
+    if attr.startswith("__"):
+        return False
+    if (
+        getattr(type(target), "__module__", None) == "__main__"
+        or getattr(target, "__module__", None) == "__main__"
+    ):
+        return True
+    return not attr.startswith("_") and callable(getattr(type(target), attr, None))
+
+
+# modules a name of the learner may stand for in the judge (pure, no files or processes): the grader's own
+PURE_MODULES = frozenset(
+    {"math", "re", "json", "datetime", "collections", "itertools", "functools", "statistics", "string"}
+    | {"decimal", "fractions", "operator", "unicodedata", "textwrap", "calendar", "random", "numbers"}
+)
+
+
 def _is_callback(obj: Any) -> bool:
     """A function of the test itself (it cannot be pickled by reference), or a method of an object that
     stays here: the kernel gets a callback."""
@@ -649,6 +670,7 @@ class Judge:
     def __init__(self, transport: Transport, trusted: dict[str, Any] | None = None) -> None:
         self.transport = transport
         self.namespace = Namespace(self, {**(trusted or {}), **CHECKS, "__name__": "__main__"})
+        self.trusted_modules = [v for v in (trusted or {}).values() if isinstance(v, types.ModuleType)]
         self.namespace["__builtins__"] = BUILTINS
         self.defined: set[str] = set()  # names the test cells assigned (the grader's, not the kernel's)
         self.deadline = math.inf
@@ -720,13 +742,15 @@ class Judge:
                 elif attr in CALLBACK_OPERATIONS:
                     value = CALLBACK_OPERATIONS[attr](target, *values)
                 else:
-                    _need(not attr.startswith("__"), "callback")
+                    _need(_may_get(target, attr), "callback")
                     value = getattr(target, attr)
                     if not request.get("get"):
                         value = value(*values, **named)
                 result: dict = {"ok": value}
             finally:
                 self._in_callback = False
+        except BadAnswer:
+            result = {"err": PermissionError("pedido recusado pelo corretor")}
         except Exception as exc:  # noqa: BLE001 - the test's function failed: the learner's code sees it
             result = {"err": exc}
         try:
@@ -937,7 +961,10 @@ class Judge:
         if tag == "mod":
             name = value.get("name")
             _need(isinstance(name, str) and type(value.get("id")) is int, "módulo")
-            if name in sys.modules and name != "__main__":
+            trusted = name in PURE_MODULES or any(
+                getattr(v, "__name__", None) == name for v in self.trusted_modules
+            )
+            if trusted and name in sys.modules:  # the grader's own, never one it would have to import
                 return sys.modules[name]
             info = {"tid": -1, "name": "module", "slots": [], "m": "builtins", "q": "module"}
             return self._handles.setdefault(value["id"], self._stand_in(info)(self, value["id"], info))
