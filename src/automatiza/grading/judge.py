@@ -1184,7 +1184,7 @@ class Judge:
             code = compile(tree, FILENAME, "exec")
         except SyntaxError as exc:
             return [_error_output(type(exc).__name__, str(exc), exc.lineno or 0)]
-        assigned = _assigned(tree)
+        assigned = _assigned(source)
         wanted = sorted(
             n
             for n in _free_names(source)
@@ -1331,20 +1331,12 @@ def _free_names(source: str) -> set[str]:
     return found - bound
 
 
-def _assigned(tree: ast.Module) -> set[str]:
+def _assigned(source: str) -> set[str]:
     """Names the cell binds at its top level (they live in the judge from now on)."""
-    found: set[str] = set()
-    for statement in tree.body:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-                if not isinstance(node, ast.Lambda) and node in tree.body:
-                    found.add(node.name)
-                continue
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-                found.add(node.id)
-            elif isinstance(node, ast.alias):
-                found.add((node.asname or node.name).split(".")[0])
-    return found
+    import symtable
+
+    top = symtable.symtable(source, FILENAME, "exec")
+    return {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
 
 
 def trusted_names(sources: Iterable[str]) -> dict[str, Any]:
