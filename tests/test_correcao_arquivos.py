@@ -105,7 +105,15 @@ def test_tail_never_blocks_nor_follows(tmp_path):
 
 # ---- the grader, end to end (in a subprocess: the old code hung for ever on some of these) -----------------
 
-LOG_SWAP = "import os\nos.remove('../kernel.log')\n{how}\nos._exit(3)"
+# without root the kernel's folder is its own tmpfs (its quota) and its log stays on the host, out of reach:
+# there the swap only touches the kernel's own copy of the folder
+LOG_SWAP = (
+    "import contextlib, os\n"
+    "with contextlib.suppress(FileNotFoundError):\n"
+    "    os.remove('../kernel.log')\n"
+    "{how}\n"
+    "os._exit(3)"
+)
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,7 @@ class Report:
                 "sem_isolamento": bool(plan is not None and not plan.isolated),
                 "totais_por_kernel": plan.totals if plan else "",
                 "sem_totais_porque": plan.totals_note if plan else "",
-                "cota_de_disco_mb": plan.limits.disk_mb if plan and plan.disk_quota else None,
+                **(plan.report() if plan else {"cota_de_disco_mb": None}),
                 "avisos": self.warnings,
             },
             "sem_entrega": self.without_submission,
@@ -756,7 +756,7 @@ class Grader:
 
                 async def acquire() -> kernels.SandboxKernel:
                     kernel = await self._acquire()
-                    kernel.provide(stage)
+                    await kernel.provide(stage)
                     return kernel
 
                 assert self._running is not None

@@ -326,12 +326,16 @@ class SandboxKernel:
     def exit_reason(self) -> str:
         reason = describe_exit(self.zygote.exit_code(self.pid))
         text = self.zygote.logs.get(self.pid, "")
-        if "MemoryError" in text or "Cannot allocate memory" in text:
+        if isolation.MEMORY_MARK in text:  # the shim killed it: its namespace passed the memory total
+            reason = text[text.rindex(isolation.MEMORY_MARK) :].splitlines()[0].removeprefix("automatiza: ")
+        elif "MemoryError" in text or "Cannot allocate memory" in text:
             reason += "; memória esgotada"
         return reason
 
-    def provide(self, files: Path | None) -> None:
-        """Copy the submission's files (not its notebooks) into the kernel's working folder."""
+    async def provide(self, files: Path | None) -> None:
+        """Copy the submission's files (not its notebooks) into the kernel's working folder. With a quota in
+        the kernel's user namespace, that folder is the kernel's own tmpfs: the files go to the grader's
+        folder and the kernel copies them in (`isolation.receive`) before any learner code runs."""
         if files is None or not files.exists():
             return
         for source in files.rglob("*"):
@@ -347,6 +351,17 @@ class SandboxKernel:
         if self.uid is not None:
             for path in (self.workdir, *self.workdir.rglob("*")):
                 os.lchown(path, self.uid, self.uid)
+        plan = self.zygote.plan
+        if plan is not None and plan.disk_quota_userns:
+            module = "__import__('automatiza.grading.sandbox.isolation', fromlist=['_'])"
+            code = f"{module}.receive({str(self.workdir)!r})"
+            reply = await self.client_.execute(code, silent=True, store_history=False, reply=True, timeout=60)
+            content = reply["content"]
+            if content.get("status") != "ok":
+                raise OSError(
+                    f"os arquivos da entrega não couberam na pasta do kernel: {content.get('ename')}: "
+                    f"{content.get('evalue')}"
+                )
 
 
 class KernelPool:

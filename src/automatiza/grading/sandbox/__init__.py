@@ -3,7 +3,8 @@
 - `files`: files of a submission or of a kernel's folder, read without following links, without blocking,
   up to a bound;
 - `isolation`: the isolation plan, the probe that refuses to grade where it does not hold, and the Linux
-  namespaces, mounts and limits applied to each kernel;
+  namespaces, mounts and limits applied to each kernel (without a cgroup: the sampled memory total; without
+  root: the disk quota mounted in the kernel's own user namespace);
 - `cgroups`: memory and process totals per kernel where a cgroup can be made;
 - `zygote`: the process that imports the kernel's Python once and forks an isolated kernel per notebook;
 - `guard`: inside the kernel, only a deterrent.

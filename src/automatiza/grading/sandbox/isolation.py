@@ -22,11 +22,36 @@ reach. Where it does not, the plan comes back with `warnings` saying what is mis
 to run learner code (`unavailable_message`), unless the instructor passes `--sem-isolamento` (a `Plan` with
 everything off, recorded as such in the summary and the JSON report).
 
-Totals (`probe_totals`, `grading.sandbox.cgroups`): where a cgroup with memory and pids can be made (root,
-or a user with a delegated cgroup v2 subtree), each kernel's memory and processes are one total; otherwise
-memory is limited per process only. As root, the kernel's folder is a tmpfs of `Limits.disk_mb`
-(`quota_folder`); as a regular user only each file is limited. Not done: a kernel may use its CPU share
-until its CPU-time limit.
+Totals, the best the machine allows (the plan says which applies; `describe()`, the summary and the JSON
+report repeat it):
+
+- memory and processes as one hard total per kernel where a cgroup with memory and pids can be made (root,
+  or a user with a delegated cgroup v2 subtree: `probe_totals`, `grading.sandbox.cgroups`);
+- otherwise memory as a SAMPLED total (`memory_sampling`): the shim, outside the kernel's PID namespace,
+  sums the PSS (`/proc/<pid>/smaps_rollup`; RSS from `statm` where that cannot be read) of every process
+  of the namespace every `SAMPLE_SECONDS` (4x as often near the limit) and, when the sum passes
+  `Limits.memory_mb`, kills the namespace's PID 1 (the kernel dies, and with it every process of the
+  namespace) and writes `MEMORY_MARK` to the kernel's log, which the grader reports as "memória esgotada".
+  It is NOT a hard limit like a cgroup: an allocation faster than one sample can overshoot until the next
+  one (each process is still stopped by its own RLIMIT_AS of `memory_mb`), and memory that is not mapped by
+  any process (files in the kernel's tmpfs folders, /tmp and /dev/shm, which have their own sizes; memfd
+  files not mapped, each limited by RLIMIT_FSIZE; kernel buffers) is not in the sum;
+- processes: RLIMIT_NPROC is a total for the kernel in both modes. As root, the kernel's uid is reserved
+  for it (no other process has it). In a user namespace, Linux (5.14 or newer) counts RLIMIT_NPROC per
+  (user namespace, uid), so it counts the kernel's processes (and its shim) only, never the instructor's
+  other programs; on older kernels it counted every process of the instructor's uid.
+
+Disk quota on the kernel's folder (working folder, HOME, TMPDIR): a tmpfs of `Limits.disk_mb` in both modes.
+As root the zygote mounts it before the fork (`quota_folder`, `disk_quota`). Without root the kernel mounts
+it itself, inside its own user and mount namespaces (tmpfs may be mounted there without privileges:
+`disk_quota_userns`, `_quota_in_namespace`): what the grader made in the folder is copied in first, the
+grader's folder stays visible read-only at `ORIGIN` (where `receive()` copies the submission's files from,
+in the kernel, when the grader hands it a submission), and the sockets folder is bound back from the host
+and made read-only once the kernel has bound its sockets (`apply()` returns that `seal`). In both modes the
+kernel's log is the host file opened before the sandbox (limited by RLIMIT_FSIZE, read by the zygote with
+`files.tail`). `probe()` checks every mechanism the plan names (the sampled sum sees a child's memory, the
+quota stops a write, the grader's folder and the sealed sockets folder are read-only) and fails closed.
+Not done: a kernel may use its CPU share until its CPU-time limit.
 """
 
 from __future__ import annotations
@@ -37,9 +62,12 @@ import errno
 import json
 import os
 import resource
+import select
 import signal
 import stat
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -102,11 +130,12 @@ class Limits:
     notebook_seconds: int = 900  # wall time for a whole notebook
     tmp_mb: int = 256  # the kernel's private /tmp (tmpfs)
     shm_mb: int = 64  # the kernel's private /dev/shm (tmpfs)
-    disk_mb: int = 512  # the kernel's folder (working folder, HOME, TMPDIR) is a tmpfs this big (root)
+    disk_mb: int = 512  # the kernel's folder (working folder, HOME, TMPDIR) is a tmpfs this big
 
     def apply(self, own_uid: bool = True) -> None:
-        """Set the limits. RLIMIT_NPROC counts every process of the uid, so it is set only when the kernel
-        has a uid of its own (with the instructor's uid it would count their other programs too)."""
+        """Set the limits. RLIMIT_NPROC counts the processes of the uid (in a user namespace: of the uid in
+        that namespace), so it is set only when the kernel has a uid of its own (with the instructor's uid it
+        would count their other programs too); then it is a total for the kernel."""
 
         def set_limit(kind: int, soft: int, hard: int | None = None) -> None:
             resource.setrlimit(kind, (soft, soft if hard is None else hard))
@@ -136,7 +165,9 @@ class Plan:
     warnings: tuple[str, ...] = ()  # what the probe found missing, in pt-BR: the plan is not usable
     totals: str = ""  # "cgroup v2" or "cgroup v1": memory and processes are one total per kernel
     totals_note: str = ""  # why there is no cgroup per kernel (pt-BR), when `totals` is empty
-    disk_quota: bool = False  # the kernel's folder is a tmpfs of `limits.disk_mb` (root only)
+    disk_quota: bool = False  # the kernel folder is a tmpfs of `limits.disk_mb` mounted by the zygote (root)
+    disk_quota_userns: bool = False  # ... mounted by the kernel in its own user namespace (not root)
+    memory_sampling: bool = False  # no cgroup: the shim samples the memory total and kills past it
 
     @classmethod
     def wanted(cls, **kwargs: object) -> Plan:
@@ -176,17 +207,48 @@ class Plan:
             parts.append(f"usuário sem privilégios ({how})")
         parts.append("sistema de arquivos restrito" if self.mounts else "SEM sistema de arquivos restrito")
         parts.append("processos isolados" if self.pid else "SEM namespace de processos")
-        if self.totals:
-            parts.append(f"memória e processos somados por kernel ({self.totals})")
-        else:
-            parts.append("memória por processo e número de processos pelo usuário do kernel (sem cgroup)")
-        if self.disk_quota:
-            parts.append(f"cota de disco de {self.limits.disk_mb} MB na pasta do kernel")
-        else:
-            parts.append(f"cota de disco só por arquivo ({self.limits.file_mb} MB)")
+        parts += self.describe_totals()
         parts.append("limite de CPU")
         parts.append("sem rede" if self.network else "COM rede")
         return " + ".join(parts)
+
+    def describe_totals(self) -> list[str]:
+        """How memory, processes and the disk add up per kernel, in pt-BR (one item each)."""
+        if self.totals:
+            parts = [f"memória e processos somados por kernel ({self.totals})"]
+        elif self.memory_sampling:
+            processes = "namespace de usuário" if self.userns else "uid reservado"
+            parts = [
+                f"memória somada por kernel por amostragem (sem cgroup: o kernel é encerrado quando a soma "
+                f"passa de {self.limits.memory_mb} MB)",
+                f"processos somados por kernel (RLIMIT_NPROC no {processes})",
+            ]
+        else:
+            parts = ["memória por processo e número de processos pelo usuário do kernel (sem cgroup)"]
+        if self.disk_quota or self.disk_quota_userns:
+            how = "tmpfs do root" if self.disk_quota else "tmpfs no namespace de usuário do kernel"
+            parts.append(f"cota de disco de {self.limits.disk_mb} MB na pasta do kernel ({how})")
+        else:
+            parts.append(f"cota de disco só por arquivo ({self.limits.file_mb} MB)")
+        return parts
+
+    def report(self) -> dict[str, object]:
+        """The mechanisms behind the limits, for the JSON report."""
+        if self.totals:
+            memory, processes = self.totals, self.totals
+        elif self.memory_sampling:
+            memory = "amostragem"
+            processes = "RLIMIT_NPROC (" + ("namespace de usuário" if self.userns else "uid reservado") + ")"
+        else:
+            memory, processes = "", ""
+        quota = "tmpfs (root)" if self.disk_quota else "tmpfs (namespace de usuário)"
+        has_quota = self.disk_quota or self.disk_quota_userns
+        return {
+            "memoria_total": memory,
+            "processos_total": processes,
+            "cota_de_disco": quota if has_quota else "",
+            "cota_de_disco_mb": self.limits.disk_mb if has_quota else None,
+        }
 
     @property
     def full(self) -> bool:
@@ -313,9 +375,14 @@ def _tmpfs(target: str, size_mb: int, mode: str = "1777") -> None:
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"mode={mode},size={size_mb}m")
 
 
-def _private_view(keep: list[str], writable: list[str], limits: Limits, fresh_proc: bool) -> None:
+def _private_view(
+    keep: list[str], writable: list[str], limits: Limits, fresh_proc: bool, quota: bool = False
+) -> list[str]:
     """In a new mount namespace: hide every top-level folder but the system ones, bind `keep` (read-only)
-    and `writable` back, private size-limited /tmp and /dev/shm, a minimal /dev and a fresh /proc."""
+    and `writable` back, private size-limited /tmp and /dev/shm, a minimal /dev and a fresh /proc. With
+    `quota`, each writable folder becomes a tmpfs of `limits.disk_mb` (`_quota_in_namespace`); returns the
+    sockets folders to make read-only once the kernel has bound its sockets."""
+    to_seal: list[str] = []
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     wanted = [(p, False) for p in keep] + [(p, True) for p in writable]
     handles = {p: (os.open(p, O_PATH), stat.S_ISDIR(os.stat(p).st_mode), rw) for p, rw in wanted}
@@ -340,6 +407,9 @@ def _private_view(keep: list[str], writable: list[str], limits: Limits, fresh_pr
                     mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
             if top != "/tmp":
                 mount(None, top, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=64k")
+        if quota:
+            for path in writable:
+                to_seal += _quota_in_namespace(path, limits.disk_mb)
         # /dev: only harmless devices, bound from the host's; /dev/shm private and limited
         mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
         for name, fd in devices.items():
@@ -361,6 +431,71 @@ def _private_view(keep: list[str], writable: list[str], limits: Limits, fresh_pr
             os.close(fd)
         for fd in devices.values():
             os.close(fd)
+    return to_seal
+
+
+ORIGIN = ".corretor"  # in a kernel's folder with a quota in its namespace: the grader's folder, read-only
+SOCKETS = "conexao"  # the kernel's ZMQ sockets (kernels.py): bound back from the grader's folder
+NOT_COPIED = frozenset({"kernel.log", SOCKETS})  # the log is the host file, already open as stdout/stderr
+
+
+def _quota_in_namespace(folder: str, size_mb: int) -> list[str]:
+    """Put a tmpfs of `size_mb` over `folder` (in this mount namespace only) holding a copy of what the grader
+    made there; the grader's folder stays visible read-only at `folder/ORIGIN` and its sockets folder is bound
+    back read-write (returned, to be sealed read-only by `apply()`'s `seal`). Needs CAP_SYS_ADMIN in the
+    namespace: a user namespace of its own is enough, since tmpfs may be mounted there."""
+    import shutil
+
+    origin = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    sockets = None
+    with contextlib.suppress(FileNotFoundError):
+        sockets = os.open(os.path.join(folder, SOCKETS), O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={size_mb}m")
+        source = f"/proc/self/fd/{origin}"
+        for entry in os.scandir(source):
+            if entry.name in NOT_COPIED:
+                continue
+            target = os.path.join(folder, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.copytree(entry.path, target, symlinks=True)
+            elif entry.is_file(follow_symlinks=False):
+                shutil.copy2(entry.path, target, follow_symlinks=False)
+        view = os.path.join(folder, ORIGIN)
+        os.mkdir(view, 0o500)
+        mount(source, view, None, MS_BIND)
+        mount(None, view, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        if sockets is None:
+            return []
+        target = os.path.join(folder, SOCKETS)
+        os.mkdir(target, 0o700)
+        mount(f"/proc/self/fd/{sockets}", target, None, MS_BIND)
+        return [target]
+    finally:
+        os.close(origin)
+        if sockets is not None:
+            os.close(sockets)
+
+
+def receive(workdir: str) -> int:
+    """In the kernel, before any learner code: copy the files the grader put in its own working folder
+    (visible at `ORIGIN`) into the kernel's, on the quota's tmpfs. Returns how many files were copied; a
+    submission bigger than the quota fails here with ENOSPC, as the grader's copy does as root."""
+    import shutil
+
+    folder, name = os.path.split(os.path.normpath(workdir))
+    source = os.path.join(folder, ORIGIN, name)
+    copied = 0
+    for root, dirs, names in os.walk(source):
+        target = os.path.join(workdir, os.path.relpath(root, source))
+        os.makedirs(target, exist_ok=True)
+        for entry in names:
+            path = os.path.join(root, entry)
+            if os.path.isfile(path) and not os.path.islink(path):
+                shutil.copyfile(path, os.path.join(target, entry))
+                copied += 1
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+    return copied
 
 
 def _write(path: str, text: str) -> None:
@@ -391,9 +526,86 @@ def _drop_capabilities() -> None:
     _check(_libc.capset(header, data), "capset")
 
 
-def _become_shim(child: int) -> None:
+SAMPLE_SECONDS = 0.2  # the shim sums the kernel's memory this often (4x as often past 3/4 of the limit)
+MEMORY_MARK = "automatiza: memória esgotada"  # the shim's line in the kernel's log when it kills for memory
+_READ_BYTES = 8192  # of one /proc file (smaps_rollup is about 1 KB)
+
+
+def _process_memory(proc: str, pid: str) -> int:
+    """Bytes of memory of one process: its PSS (`smaps_rollup`), else its RSS (`statm`, readable by
+    anyone), else 0 (the process is gone)."""
+    for name in ("smaps_rollup", "statm"):
+        try:
+            fd = os.open(f"{proc}/{pid}/{name}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            data = os.read(fd, _READ_BYTES)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        if name == "statm":
+            fields = data.split()
+            return int(fields[1]) * os.sysconf("SC_PAGE_SIZE") if len(fields) > 1 else 0
+        for line in data.splitlines():
+            if line.startswith(b"Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def namespace_memory(proc: str = "/proc") -> int:
+    """Bytes: the memory of every process listed in `proc` (the kernel's own /proc: its PID namespace)."""
+    return sum(_process_memory(proc, name) for name in os.listdir(proc) if name.isdigit())
+
+
+def _supervise(child: int, limit: int, host_proc: int) -> int:
+    """Wait for `child` (PID 1 of the kernel's namespace) and kill it when the memory of its namespace passes
+    `limit` bytes; returns its wait status. The kernel's /proc is the one mounted over the host's (whose
+    device is `host_proc`), in the mount namespace this shim shares with it: nothing is summed before."""
+    pidfd = None
+    with contextlib.suppress(OSError, AttributeError):
+        pidfd = os.pidfd_open(child)
+    poller = select.poll()
+    if pidfd is not None:
+        poller.register(pidfd, select.POLLIN)
+    try:
+        while True:
+            pid, status = os.waitpid(child, os.WNOHANG)
+            if pid:
+                return status
+            wait = SAMPLE_SECONDS
+            try:
+                own = os.stat("/proc").st_dev != host_proc
+                total = namespace_memory() if own else 0
+            except OSError:
+                own, total = False, 0
+            if total > limit:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)  # PID 1: every process of the namespace goes with it
+                _, status = os.waitpid(child, 0)
+                note = (
+                    f"\n{MEMORY_MARK}: os processos do kernel somavam {total // 2**20} MB, acima do limite "
+                    f"total de {limit // 2**20} MB (soma medida por amostragem); o kernel foi encerrado\n"
+                )
+                with contextlib.suppress(OSError):
+                    os.write(2, note.encode())
+                return status
+            if total > limit * 3 // 4:
+                wait = SAMPLE_SECONDS / 4
+            if pidfd is not None:
+                poller.poll(int(wait * 1000))
+            else:
+                time.sleep(wait)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _become_shim(child: int, plan: Plan, host_proc: int) -> None:
     """The process outside the new PID namespace: forward signals to the kernel (PID 1 inside), wait for
-    it and exit the same way, so the zygote sees the kernel's own exit. Never returns."""
+    it and exit the same way, so the zygote sees the kernel's own exit; with `plan.memory_sampling`, kill it
+    when its namespace's memory passes the limit (`_supervise`). Never returns."""
     code = 1
     try:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -404,21 +616,28 @@ def _become_shim(child: int) -> None:
 
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(number, forward)
-        _, status = os.waitpid(child, 0)
+        if plan.memory_sampling and plan.mounts:
+            status = _supervise(child, plan.limits.memory_mb * 1024 * 1024, host_proc)
+        else:
+            _, status = os.waitpid(child, 0)
         code = os.waitstatus_to_exitcode(status)
         if code < 0:
-            signal.signal(-code, signal.SIG_DFL)
+            with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP have no handler to reset
+                signal.signal(-code, signal.SIG_DFL)
             os.kill(os.getpid(), -code)
             code = 128 - code
     finally:
         os._exit(code)
 
 
-def apply(plan: Plan, uid: int | None, writable: list[str]) -> None:
+def apply(plan: Plan, uid: int | None, writable: list[str]) -> Callable[[], None]:
     """Enter the sandbox described by `plan` (once, in the forked child, before the kernel starts).
 
     With `plan.pid` this forks: the caller becomes the shim (`_become_shim`, never returns) and only the
-    sandboxed child, PID 1 of its namespace, returns."""
+    sandboxed child, PID 1 of its namespace, returns. Returns `seal`, which the caller MUST call once the
+    kernel has bound its sockets and before any learner code: with a quota in the user namespace, it makes
+    the sockets folder read-only and only then drops the namespace's capabilities (otherwise it does
+    nothing: everything was already done here)."""
     if plan.userns:
         _enter_user_namespace()
     flags = (CLONE_NEWNET | CLONE_NEWIPC) if plan.network else 0
@@ -427,20 +646,33 @@ def apply(plan: Plan, uid: int | None, writable: list[str]) -> None:
     if flags:
         unshare(flags)
     if plan.pid:
+        host_proc = os.stat("/proc").st_dev  # before the child mounts its own /proc over it
         child = os.fork()
         if child != 0:
-            _become_shim(child)
+            _become_shim(child, plan, host_proc)
+    to_seal: list[str] = []
     if plan.mounts:
-        _private_view(list(plan.keep), writable, plan.limits, fresh_proc=plan.pid)
-    if plan.userns:
+        quota = plan.userns and plan.disk_quota_userns
+        to_seal = _private_view(list(plan.keep), writable, plan.limits, fresh_proc=plan.pid, quota=quota)
+    if plan.userns and not to_seal:
         _drop_capabilities()
-    elif plan.uid and uid is not None:
+    elif not plan.userns and plan.uid and uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     plan.limits.apply(own_uid=plan.userns or (plan.uid and uid is not None))
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+
+    def seal() -> None:
+        if not to_seal:
+            return
+        for path in to_seal:
+            mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        to_seal.clear()
+        _drop_capabilities()
+
+    return seal
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -458,12 +690,22 @@ def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
             outside[path] = (info.st_dev, info.st_ino)
         except OSError:
             pass
+    host_proc = os.stat("/proc").st_dev
+    # the quota is checked small: a 1 MB tmpfs stops a 2 MB file as the real one stops a file past disk_mb
+    tried = replace(plan, limits=replace(plan.limits, disk_mb=PROBE_QUOTA_MB))
     try:
-        apply(plan, uid, [folder])
+        seal = apply(tried, uid, [folder])
+        if plan.disk_quota_userns:  # as the kernel's sockets before the seal: a file in the host's folder
+            open(os.path.join(folder, SOCKETS, "antes"), "w").close()
+        seal()
     except OSError as exc:
         result["error"] = str(exc)
         return result
     problems = result["problems"]
+    if plan.disk_quota_userns:
+        problems += _check_quota_in_namespace(folder)
+    if plan.memory_sampling:
+        problems += _check_sampling(host_proc)
     for path in plan.keep:
         try:
             os.listdir(path)
@@ -504,7 +746,68 @@ def _probe_child(plan: Plan, uid: int, folder: str) -> dict:
     return result
 
 
+PROBE_QUOTA_MB = 1
+PROBE_MEMORY_MB = 32
+
+
+def _check_quota_in_namespace(folder: str) -> list[str]:
+    """In the probe, after `seal`: the folder's quota stops a write, the grader's folder and the sealed
+    sockets folder are read-only, and the sockets folder is the grader's (problems in pt-BR)."""
+    problems = []
+    path = os.path.join(folder, "cota")
+    try:
+        with open(path, "wb") as fh:
+            fh.write(b"x" * (2 * PROBE_QUOTA_MB * 1024 * 1024))
+        problems.append("a cota da pasta do kernel (tmpfs no namespace de usuário) não limitou a escrita")
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            problems.append(f"a cota de disco da pasta do kernel falhou de outro jeito ({exc.strerror})")
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    for where, what in ((ORIGIN, "a pasta do corretor"), (SOCKETS, "a pasta dos soquetes selada")):
+        try:
+            open(os.path.join(folder, where, "depois"), "w").close()
+            problems.append(f"{what} aceita escrita do kernel (escaparia da cota)")
+        except OSError:
+            pass
+    if not os.path.exists(os.path.join(folder, ORIGIN, SOCKETS, "antes")):
+        problems.append("os soquetes do kernel não ficariam visíveis para o corretor")
+    return problems
+
+
+def _check_sampling(host_proc: int) -> list[str]:
+    """In the probe, as PID 1 of its namespace: the sum that the shim samples sees a child's memory."""
+    if os.stat("/proc").st_dev == host_proc:
+        return ["o kernel não tem /proc próprio: a soma da sua memória não pode ser medida"]
+    before = namespace_memory()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = b"x" * (PROBE_MEMORY_MB * 1024 * 1024)
+            os.write(write_fd, b"1")
+            time.sleep(30 + len(block) % 2)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        os.read(read_fd, 1)
+        grown = namespace_memory() - before
+    finally:
+        os.close(read_fd)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if grown < PROBE_MEMORY_MB * 1024 * 1024 * 3 // 4:
+        return [
+            f"a soma da memória dos processos do kernel não viu {PROBE_MEMORY_MB} MB de um processo filho "
+            f"(cresceu {grown // 2**20} MB): sem cgroup, não há limite total de memória"
+        ]
+    return []
+
+
 def _run_probe(plan: Plan, uid: int, folder: str) -> dict:
+    if plan.disk_quota_userns:
+        os.makedirs(os.path.join(folder, SOCKETS), mode=0o700, exist_ok=True)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child (with plan.pid, the shim; the sandboxed grandchild writes the answer)
@@ -534,6 +837,13 @@ def probe(wanted: Plan, uid: int, folder: str) -> Plan:
     `folder` is an empty scratch folder owned by `uid`, used as the probe's own folder."""
     if not wanted.isolated:
         return wanted
+    # without a cgroup (`probe_totals` turns this off where there is one) and without root, these are the
+    # totals this machine allows: the plan names them and the probe checks them
+    wanted = replace(
+        wanted,
+        memory_sampling=wanted.pid and wanted.mounts and not wanted.totals,
+        disk_quota_userns=wanted.userns and wanted.mounts,
+    )
     result = _run_probe(wanted, uid, folder)
     if result.get("ok"):
         return replace(wanted, warnings=())
@@ -573,11 +883,14 @@ def probe_totals(plan: Plan, name: str) -> tuple[cgroups.Controller | None, Plan
                 controller, why = None, "um processo não pôde entrar no cgroup"
     if controller is None:
         return None, replace(plan, totals="", totals_note=why)
-    return controller, replace(plan, totals=f"cgroup v{controller.version}", totals_note="")
+    return controller, replace(
+        plan, totals=f"cgroup v{controller.version}", totals_note="", memory_sampling=False
+    )
 
 
 def probe_disk_quota(plan: Plan, folder: str) -> Plan:
-    """`plan` with `disk_quota` on if this process can put a kernel's folder on a tmpfs of its own (root)."""
+    """`plan` with `disk_quota` on if this process can put a kernel's folder on a tmpfs of its own (root;
+    without root, `probe()` already set and checked `disk_quota_userns`)."""
     if os.geteuid() != 0:
         return replace(plan, disk_quota=False)
     try:

@@ -113,7 +113,7 @@ def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: st
         os.close(null)
         os.close(log)
         cgroups.Controller.attach(command.get("grupos", []))  # before the namespaces: every process counts
-        isolation.apply(plan, command.get("uid"), [command["pasta"]])
+        seal = isolation.apply(plan, command.get("uid"), [command["pasta"]])
         os.chdir(command["trabalho"])
         os.environ.clear()
         os.environ.update(command["env"])
@@ -131,6 +131,7 @@ def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: st
                 f"--InteractiveShell.xmode={xmode}",
             ]
         )
+        seal()  # its sockets are bound: now their folder turns read-only and capabilities go
         guard.install(app, bytes.fromhex(command["chave"]))
         app.start()
         code = 0
