@@ -54,7 +54,7 @@ def round_trips(count: int) -> None:
         manager, client = _start(Path(tmp))
         try:
             _run(client, "def um():\n    return 1\n")
-            j = judge.Judge(judge.BlockingTransport(client, manager.interrupt_kernel))
+            j = judge.Judge(judge.SessionTransport(client, manager.interrupt_kernel))
             lookups, calls = [], []
             handle = j.lookup(["um"])["um"]
             for _ in range(count):
@@ -89,7 +89,7 @@ def exercise(name: str) -> bool:
         manager, client = _start(work)
         begin = time.monotonic()
         try:
-            j = judge.Judge(judge.BlockingTransport(client, manager.interrupt_kernel), trusted)
+            j = judge.Judge(judge.SessionTransport(client, manager.interrupt_kernel), trusted)
             for cell in nb.cells:
                 if cell.cell_type != "code":
                     continue

@@ -20,14 +20,14 @@ SPY = """
 import base64, pickle, io
 import automatiza.grading.sandbox.remote as _remote
 _pedidos = []
-_servir = _remote.serve
+_remote._original = _servir = getattr(_remote, "_original", _remote._answer)
 def _espiao(namespace, payload):
     class _L(pickle.Unpickler):
         def persistent_load(self, pid):
             return ('handle', pid)
     _pedidos.append(repr(_L(io.BytesIO(base64.b64decode(payload))).load()))
     return _servir(namespace, payload)
-_remote.serve = _espiao
+_remote._answer = _espiao
 """
 
 
@@ -58,14 +58,15 @@ def kernel_value(kernel, expression: str):
     return reply["content"]["user_expressions"]["x"]["data"]["text/plain"]
 
 
-@pytest.fixture
-def make_judge(kernel):
+@pytest.fixture(params=["sessao", "pedido"])
+def make_judge(kernel, request):
+    """A judge on the kernel, with each transport: a session per cell (what the grader uses) and one
+    execute request per request."""
     manager, client = kernel
+    kind = judge.SessionTransport if request.param == "sessao" else judge.BlockingTransport
 
     def make() -> judge.Judge:
-        return judge.Judge(
-            judge.BlockingTransport(client, manager.interrupt_kernel), judge.trusted_names(SETUP)
-        )
+        return judge.Judge(kind(client, manager.interrupt_kernel), judge.trusted_names(SETUP))
 
     return make
 
@@ -333,14 +334,14 @@ def test_huge_or_malformed_replies_are_refused(kernel, make_judge):
     assert "fundo" not in "".join(map(str, make_judge().run_cell("x = fundo")))
     learner(
         kernel,
-        "import automatiza.grading.sandbox.remote as _r\n_antes = _r.serve\n"
-        '_r.serve = lambda ns, p: \'{"ok": {"t": "pickle", "v": "cos\\\\nsystem"}}\'\n',
+        "import automatiza.grading.sandbox.remote as _r\n_antes = _r._answer\n"
+        '_r._answer = lambda ns, p: \'{"ok": {"t": "pickle", "v": "cos\\\\nsystem"}}\'\n',
     )
     try:
         outputs = make_judge().run_cell("confira(grande, 'y', o_que='x')")
         assert error(outputs).ename == "RespostaInvalida"
     finally:
-        learner(kernel, "_r.serve = _antes")
+        learner(kernel, "_r._answer = _antes")
 
 
 def test_round_trip_is_fast(kernel, make_judge):

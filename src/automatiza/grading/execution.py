@@ -194,7 +194,7 @@ class SandboxedExecute(Execute):
         def interrupt() -> None:
             asyncio.run_coroutine_threadsafe(kernel.interrupt_kernel(), loop)
 
-        transport = judge.BlockingTransport(client, interrupt, lambda: kernel.alive)
+        transport = judge.SessionTransport(client, interrupt, lambda: kernel.alive)
         if self._judge is None:
             self._judge = judge.Judge(transport, self.trusted)
             self._judge.max_output = self.output_limit

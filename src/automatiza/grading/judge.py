@@ -63,6 +63,8 @@ MAX_DEPTH = 80
 MAX_OUTPUT = 1024 * 1024  # characters of stream output kept per cell
 FILENAME = "<teste>"
 REMOTE = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).serve(globals(), {payload!r})"
+SESSION = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).session(globals())"
+SESSION_MARK = "\x00automatiza-juiz-sessao:"
 CHECKS = {
     name: getattr(checagem, name) for name in ("confira", "confira_que", "confira_funcao", "nome_do_tipo")
 }
@@ -158,51 +160,37 @@ class RespostaInvalida(Exception):  # noqa: N818 - the name the learner reads in
 
 
 class Transport(Protocol):
-    def request(
-        self, expression: str, deadline: float, on_input: Callable[[str], str]
-    ) -> tuple[dict, list[NotebookNode]]:
-        """Evaluate `expression` silently in the kernel; (the user_expression's result, iopub outputs).
-        `on_input(prompt)` answers the kernel's input requests (the judge's callbacks)."""
+    def request(self, payload: str, deadline: float, on_input: Callable[[str], str]) -> tuple[str, list]:
+        """Have `sandbox.remote` answer `payload`; (its JSON text, iopub outputs meanwhile).
+        `on_input(prompt)` answers the kernel's other input requests (the judge's callbacks)."""
 
 
-class BlockingTransport:
-    """A `Transport` over a blocking `jupyter_client` client; `interrupt` is called at the deadline and
-    `alive` (if given) is asked every second while waiting."""
+class _Waiter:
+    """Polls a blocking client's iopub, shell and stdin channels for the messages of one execute request."""
 
-    def __init__(
-        self, client: Any, interrupt: Callable[[], None], alive: Callable[[], bool] | None = None
-    ) -> None:
+    def __init__(self, client: Any, interrupt: Callable[[], None], alive: Callable[[], bool] | None) -> None:
+        import zmq
+
         self.client = client
         self.interrupt = interrupt
         self.alive = alive
-
-    def _check(self) -> None:
-        if self.alive is not None and not self.alive():
-            raise KernelDied()
-
-    def request(
-        self, expression: str, deadline: float, on_input: Callable[[str], str] | None = None
-    ) -> tuple[dict, list[NotebookNode]]:
-        import zmq
-        from nbformat.v4 import output_from_msg
-
-        client = self.client
-        channels = {
+        self.channels = {
             client.iopub_channel.socket: client.iopub_channel,
             client.shell_channel.socket: client.shell_channel,
             client.stdin_channel.socket: client.stdin_channel,
         }
-        poller = zmq.Poller()
-        for socket in channels:
-            poller.register(socket, zmq.POLLIN)
-        msg_id = client.execute(
-            "", silent=True, store_history=False, user_expressions={"r": expression}, allow_stdin=False
-        )
-        outputs: list[NotebookNode] = []
-        idle = False
-        reply = None
+        self.poller = zmq.Poller()
+        for socket in self.channels:
+            self.poller.register(socket, zmq.POLLIN)
+
+    def messages(self, msg_id: str, deadline: float) -> Any:
+        """(channel name, message) of `msg_id` until the caller stops; at the deadline the kernel is
+        interrupted and 5 more seconds are given, then `KernelTimeout(stuck=True)`. Yields ("interrompido",
+        None) once after interrupting."""
+        from nbformat.v4 import output_from_msg  # noqa: F401 - imported here once for the callers
+
         interrupted = False
-        while not (idle and reply is not None):
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 if interrupted:
@@ -210,35 +198,159 @@ class BlockingTransport:
                 self.interrupt()
                 interrupted = True
                 deadline = time.monotonic() + 5
+                yield "interrompido", None
                 continue
-            ready = dict(poller.poll(int(min(left, 1.0) * 1000) + 1))
+            ready = dict(self.poller.poll(int(min(left, 1.0) * 1000) + 1))
             if not ready:
-                self._check()
+                if self.alive is not None and not self.alive():
+                    raise KernelDied()
                 continue
             for socket in ready:
-                channel = channels[socket]
+                channel = self.channels[socket]
                 try:
                     msg = channel.get_msg(timeout=0)
                 except Exception:  # noqa: BLE001, S112 - nothing complete yet (or a message refused)
                     continue
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
-                kind = msg.get("msg_type")
-                if channel is client.shell_channel:
-                    reply = msg
-                elif channel is client.stdin_channel:
-                    if kind == "input_request":
-                        prompt = str(msg.get("content", {}).get("prompt", ""))
-                        client.input(on_input(prompt) if on_input is not None else "")
-                elif kind == "status" and msg["content"].get("execution_state") == "idle":
-                    idle = True
-                elif kind in ("stream", "display_data", "error"):
-                    outputs.append(output_from_msg(msg))
+                if channel is self.client.shell_channel:
+                    yield "shell", msg
+                elif channel is self.client.stdin_channel:
+                    yield "stdin", msg
+                else:
+                    yield "iopub", msg
+
+
+def _iopub_output(msg: dict, outputs: list) -> bool:
+    """Keep an output message; True at the request's idle status."""
+    from nbformat.v4 import output_from_msg
+
+    kind = msg.get("msg_type")
+    if kind == "status" and msg.get("content", {}).get("execution_state") == "idle":
+        return True
+    if kind in ("stream", "display_data", "error"):
+        outputs.append(output_from_msg(msg))
+    return False
+
+
+class BlockingTransport:
+    """A `Transport` over a blocking `jupyter_client` client, one silent execute request per request (its
+    `user_expression` calls `sandbox.remote.serve`); `interrupt` is called at the deadline and `alive` (if
+    given) is asked every second while waiting."""
+
+    def __init__(
+        self, client: Any, interrupt: Callable[[], None], alive: Callable[[], bool] | None = None
+    ) -> None:
+        self.client = client
+        self.waiter = _Waiter(client, interrupt, alive)
+
+    def request(
+        self, payload: str, deadline: float, on_input: Callable[[str], str] | None = None
+    ) -> tuple[str, list]:
+        client = self.client
+        msg_id = client.execute(
+            "",
+            silent=True,
+            store_history=False,
+            user_expressions={"r": REMOTE.format(payload=payload)},
+            allow_stdin=False,
+        )
+        outputs: list = []
+        idle = False
+        reply = None
+        interrupted = False
+        for channel, msg in self.waiter.messages(msg_id, deadline):
+            if channel == "interrompido":
+                interrupted = True
+            elif channel == "shell":
+                reply = msg
+            elif channel == "stdin" and msg.get("msg_type") == "input_request":
+                prompt = str(msg.get("content", {}).get("prompt", ""))
+                client.input(on_input(prompt) if on_input is not None else "")
+            elif channel == "iopub":
+                idle = _iopub_output(msg, outputs) or idle
+            if idle and reply is not None:
+                break
         if interrupted:
             raise KernelTimeout()
-        content = reply.get("content", {}) if isinstance(reply, dict) else {}
-        result = content.get("user_expressions", {}).get("r") if isinstance(content, dict) else None
-        return (result if isinstance(result, dict) else {}), outputs
+        return _expression_text(reply), outputs
+
+
+def _expression_text(reply: Any) -> str:
+    """The text `serve` returned, from an execute reply's user_expression (hostile)."""
+    content = reply.get("content", {}) if isinstance(reply, dict) else {}
+    result = content.get("user_expressions", {}).get("r") if isinstance(content, dict) else None
+    if not isinstance(result, dict) or result.get("status") != "ok":
+        name = result.get("ename", "?") if isinstance(result, dict) else "?"
+        raise BadAnswer(f"expressão: {str(name)[:100]}")
+    data = result.get("data", {}).get("text/plain") if isinstance(result.get("data"), dict) else None
+    _need(isinstance(data, str) and len(data) <= 2 * MAX_REPLY + 16, "tamanho")
+    try:
+        text = ast.literal_eval(data)  # the repr of the str `serve` returned
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise BadAnswer("texto") from exc
+    _need(isinstance(text, str), "texto")
+    return text
+
+
+class SessionTransport:
+    """A `Transport` that keeps one execute request open for a whole test cell (`sandbox.remote.session`):
+    each request is the reply to the kernel's input request, each answer the prompt of the next one, so a
+    round trip is two messages instead of a whole execution. `finish()` ends it (at the end of the cell)."""
+
+    def __init__(
+        self, client: Any, interrupt: Callable[[], None], alive: Callable[[], bool] | None = None
+    ) -> None:
+        self.client = client
+        self.waiter = _Waiter(client, interrupt, alive)
+        self.msg_id: str | None = None
+
+    def _next(self, deadline: float, on_input: Callable[[str], str] | None, outputs: list) -> str:
+        assert self.msg_id is not None
+        interrupted = False
+        for channel, msg in self.waiter.messages(self.msg_id, deadline):
+            if channel == "interrompido":
+                interrupted = True
+            elif channel == "stdin" and msg.get("msg_type") == "input_request":
+                prompt = str(msg.get("content", {}).get("prompt", ""))
+                if prompt.startswith(SESSION_MARK) and not interrupted:
+                    return prompt[len(SESSION_MARK) :]
+                self.client.input(on_input(prompt) if on_input is not None else "")
+            elif channel == "shell":  # the session ended: interrupted, or broken by the learner's code
+                self.msg_id = None
+                if interrupted:
+                    raise KernelTimeout()
+                raise BadAnswer("sessão")
+            elif channel == "iopub":
+                _iopub_output(msg, outputs)
+        raise BadAnswer("sessão")
+
+    def request(
+        self, payload: str, deadline: float, on_input: Callable[[str], str] | None = None
+    ) -> tuple[str, list]:
+        outputs: list = []
+        if self.msg_id is None:
+            self.msg_id = self.client.execute(
+                "",
+                silent=True,
+                store_history=False,
+                user_expressions={"r": SESSION.format(payload="")},
+                allow_stdin=True,
+            )
+            self._next(deadline, on_input, outputs)  # the kernel is ready
+        self.client.input(payload)
+        return self._next(deadline, on_input, outputs), outputs
+
+    def finish(self, deadline: float) -> None:
+        """End the session (the kernel goes back to running cells)."""
+        if self.msg_id is None:
+            return
+        msg_id, self.msg_id = self.msg_id, None
+        self.client.input("fim")
+        deadline = max(deadline, time.monotonic() + 5) if deadline != math.inf else time.monotonic() + 30
+        for channel, _msg in self.waiter.messages(msg_id, deadline):
+            if channel in ("shell", "interrompido"):
+                return
 
 
 _CONTEXT: list[Any] = []  # one ZMQ context (one IO thread) for every judge client of the process
@@ -726,6 +838,7 @@ class Judge:
             _need(isinstance(request, dict), "callback")
             number, args, kwargs = request.get("cb"), request.get("args"), request.get("kwargs")
             attr = request.get("attr")
+            self._printed(request.get("out"))
             _need(type(number) is int and 0 <= number < len(self._callbacks), "callback")
             _need(isinstance(args, list) and isinstance(kwargs, list), "callback")
             _need(attr is None or (isinstance(attr, str) and len(attr) < 200), "callback")
@@ -767,28 +880,29 @@ class Judge:
         if request.get("op") != "assign":
             self._sync()
         payload = self._payload(request)
-        result, outputs = self.transport.request(
-            REMOTE.format(payload=payload), self.deadline, self._on_input
-        )
+        text, outputs = self.transport.request(payload, self.deadline, self._on_input)
         self.stats.requests += 1
         self.stats.seconds += time.monotonic() - begin
         for output in outputs:
             self._emit(output)
-        if result.get("status") != "ok":
-            raise BadAnswer(f"expressão: {str(result.get('ename', '?'))[:100]}")
-        data = result.get("data", {}).get("text/plain") if isinstance(result.get("data"), dict) else None
-        _need(isinstance(data, str) and len(data) <= 2 * self.max_reply + 16, "tamanho")
-        try:
-            text = ast.literal_eval(data)  # the repr of the str `serve` returned
-        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            raise BadAnswer("texto") from exc
         _need(isinstance(text, str) and len(text) <= self.max_reply, "tamanho")
         try:
             answer = json.loads(text)
         except (ValueError, RecursionError) as exc:
             raise BadAnswer("json") from exc
         _need(isinstance(answer, dict), "resposta")
+        self._printed(answer.get("out"))
         return answer
+
+    def _printed(self, parts: Any) -> None:
+        """What the learner's code printed during a request of a session (hostile: checked)."""
+        if parts is None:
+            return
+        _need(isinstance(parts, list), "saída")
+        for part in parts:
+            _need(isinstance(part, list) and len(part) == 2 and part[0] in ("stdout", "stderr"), "saída")
+            _need(isinstance(part[1], str), "saída")
+            self._parts.append(("stream", part[0], part[1]))
 
     def _forget(self, answer: dict) -> None:
         """After the learner's code ran: forget what it may have changed. If no learner name was bound to
@@ -1205,6 +1319,9 @@ class Judge:
             finally:
                 with contextlib.suppress(Exception):
                     self._sync()
+                finish = getattr(self.transport, "finish", None)
+                if finish is not None:
+                    finish(self.deadline)
         except KernelTimeout as exc:
             error = _error_output("CellTimeoutError", "a célula passou do tempo limite e foi interrompida", 0)
             self.state = "travado" if exc.stuck else "tempo"

@@ -301,7 +301,9 @@ class _Callback:
             "get": get,
             "args": [_encode(a) for a in args],
             "kwargs": [[str(k), _encode(v)] for k, v in kwargs.items()],
+            "out": list(_printed),
         }
+        _printed.clear()
         allowed = kernel._allow_stdin
         kernel._allow_stdin = True
         try:
@@ -470,8 +472,36 @@ def _dispatch(namespace: dict, request: dict) -> dict:
     raise ValueError(f"pedido desconhecido: {op}")
 
 
-def serve(namespace: dict, payload: str) -> str:
-    """Answer one pickled request of the grader (see the module docstring) with tagged JSON text."""
+class _Captured:
+    """`sys.stdout`/`sys.stderr` while a request of a session runs: what the learner's code prints goes back
+    with the answer, in order with the test's own prints (bounded)."""
+
+    encoding = "utf-8"
+
+    def __init__(self, name: str, parts: list) -> None:
+        self.name, self.parts = name, parts
+
+    def write(self, text: object) -> int:
+        text = str(text)
+        if len(self.parts) < 10_000:
+            self.parts.append((self.name, text[:MAX_OUTPUT]))
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+MAX_OUTPUT = 2 * 1024 * 1024
+_printed: list = []  # what the learner's code printed during the current request of a session
+
+
+def _answer(namespace: dict, payload: str) -> str:
     request = _Loader(io.BytesIO(base64.b64decode(payload))).load()
     # as in a cell run by nbgrader (no stdin): input() raises StdinNotImplementedError, not EOFError
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
@@ -487,7 +517,40 @@ def serve(namespace: dict, payload: str) -> str:
         builtins.input = saved
     # which object each learner name is bound to: unchanged, the grader may keep what it looked up
     answer["ns"] = hash(tuple((k, id(v)) for k, v in namespace.items() if isinstance(k, str)))
+    if _printed:
+        answer["out"] = list(_printed)
+        _printed.clear()
     text = json.dumps(answer, ensure_ascii=True, allow_nan=False)
     if len(text) > MAX_BYTES:
         text = json.dumps(_error(MemoryError("resposta grande demais para o corretor")))
     return text
+
+
+def serve(namespace: dict, payload: str) -> str:
+    """Answer one pickled request of the grader (see the module docstring) with tagged JSON text."""
+    return _answer(namespace, payload)
+
+
+SESSION_MARK = "\x00automatiza-juiz-sessao:"
+
+
+def session(namespace: dict) -> str:
+    """Serve the grader's requests for one test cell without an execute request each: the answer to one
+    request goes as the prompt of an input request whose reply is the next request ("fim" ends it).
+    Prints of the learner's code go back inside each answer."""
+    kernel = sys.modules["IPython"].get_ipython().kernel
+    allowed = kernel._allow_stdin
+    streams = sys.stdout, sys.stderr
+    kernel._allow_stdin = True
+    sys.stdout, sys.stderr = _Captured("stdout", _printed), _Captured("stderr", _printed)
+    try:
+        prompt = json.dumps({"ok": {"t": "n"}})
+        while True:
+            payload = kernel.raw_input(SESSION_MARK + prompt)
+            if payload == "fim":
+                return "fim"
+            prompt = _answer(namespace, payload)
+    finally:
+        sys.stdout, sys.stderr = streams
+        kernel._allow_stdin = allowed
+        _printed.clear()
