@@ -43,6 +43,10 @@ import sys
 import threading
 import types
 
+# the kernel side of the judge, imported with the guard so that the zygote has it loaded (from the
+# installation, before any learner code) in every kernel it forks
+from automatiza.grading.sandbox import remote  # noqa: F401
+
 MACHINERY = (
     "IPython.core.interactiveshell",
     "IPython.core.displayhook",
