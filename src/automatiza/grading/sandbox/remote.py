@@ -1,12 +1,14 @@
 """Kernel side of the trusted judge (`automatiza.grading.judge`): the learner's objects, served on request.
 
 The grader never sends a test cell to the kernel. It runs the test itself and, when the test touches
-something of the learner's (a function, a variable, an object a function returned), it sends one request,
-evaluated as a silent `user_expression`:
+something of the learner's (a function, a variable, an object a function returned), it sends a request.
+For each test cell the grader opens a session, one silent execute request whose `user_expression` is
+`session(globals())`: each answer goes to the grader as the prompt of an input request (stdin channel),
+and the grader's reply is the next request ("fim" ends the session), so a round trip is two messages.
+What the learner's code prints meanwhile goes back inside the answers. `serve(globals(), payload)` answers
+a single request as the `user_expression` of an execute request of its own (the simple transport).
 
-    __import__('automatiza.grading.sandbox.remote', fromlist=['_']).serve(globals(), '<base64 pickle>')
-
-`serve` looks the request up in the learner namespace (`lookup`), calls, gets attributes or items,
+A request looks a name up in the learner namespace (`lookup`), calls, gets attributes or items,
 converts, iterates (up to a bound), and answers with a tagged JSON text: plain data (numbers, text,
 containers, numpy and pandas values, dates) BY VALUE, anything else as a handle (an id in this module's
 registry) that later requests refer to. Exceptions come back as their name, their classes and message.
