@@ -29,16 +29,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
-from automatiza.grading.sandbox import files, isolation
+from automatiza.grading.sandbox import files, isolation, protocol
 
+T = TypeVar("T")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a bigger message from a kernel is dropped, not buffered
 SIGNAL_NAMES = {
     signal.SIGKILL: "morto à força (SIGKILL): memória esgotada, limite de CPU ou fim do corretor",
@@ -70,10 +73,13 @@ class ZygoteError(RuntimeError):
 
 
 class Zygote:
-    """The grader's side of `zygote.py`: start it, ask it for kernels, hear when they exit.
+    """The client side of `zygote.py` (for the grader and for `automatiza executar`): start it, ask it for
+    kernels, hear when they exit. Every message is one of `protocol.py`'s.
 
-    `launch()` starts the process at once (it begins importing the kernel's Python while the grader is still
-    importing nbgrader); `start()` later sends the assignment's modules and the isolation plan.
+    `launch()` starts the process at once (it begins importing the kernel's Python while the caller is still
+    importing its own modules); `start()` later sends the modules to preload and the isolation plan. The
+    coroutines run on the event loop that called `start()` (`loop`); from another thread's loop, go through
+    `call()`.
     """
 
     def __init__(self, base: Path, process: subprocess.Popen) -> None:
@@ -83,6 +89,7 @@ class Zygote:
         self.plan: isolation.Plan | None = None
         self.level = ""
         self.preload_failures: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
         self._started: dict[int, asyncio.Future] = {}
         self._exits: dict[int, asyncio.Future] = {}
@@ -90,10 +97,13 @@ class Zygote:
         self._reader: asyncio.Task | None = None
         self._transport: asyncio.BaseTransport | None = None
         self.logs: dict[int, str] = {}  # pid -> tail of the kernel's own log, sent when it exits
+        self.rejected: list[str] = []  # what the zygote refused (malformed commands: a bug on this side)
         self.context: zmq.asyncio.Context | None = None  # one ZMQ context (one IO thread) for all clients
 
     @classmethod
-    def launch(cls, base: Path) -> Zygote:
+    def launch(cls, base: Path, env: dict[str, str] | None = None) -> Zygote:
+        """Start the zygote process (call from a thread that outlives it: the zygote dies with that thread).
+        `env`: its environment and its kernels' start-up one (by default `common_env()`)."""
         home = base / "casa-modelo"
         home.mkdir(mode=0o755, exist_ok=True)
         with open(base / "zygote.log", "ab") as log:
@@ -103,7 +113,7 @@ class Zygote:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 cwd="/",
-                env={**common_env(), "HOME": str(home)},
+                env=env if env is not None else {**common_env(), "HOME": str(home)},
             )
         return cls(base, process)
 
@@ -114,57 +124,75 @@ class Zygote:
         protected: list[str],
         probe_uid: int,
         xmode: str = "Plain",
+        trusted: bool = False,
     ) -> None:
         """Send the configuration; `xmode` is IPython's traceback mode in the kernels ("Plain" costs a tenth
-        of the default "Context", which highlights source around every frame; the points do not change)."""
+        of the default "Context", which highlights source around every frame; the points do not change).
+        `trusted`: course lessons, not learners' code (no guard, no cgroup or disk quota per kernel)."""
         probe_dir = self.base / "sonda"
         probe_dir.mkdir(mode=0o700)
         if plan.uid and os.geteuid() == 0:
             os.chown(probe_dir, probe_uid, probe_uid)
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         self.context = zmq.asyncio.Context()
-        reader = asyncio.StreamReader(limit=1024 * 1024)
+        reader = asyncio.StreamReader(limit=protocol.MAX_LINE_BYTES)
         self._transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), self.process.stdout
         )
         self._ready = loop.create_future()
         self._reader = asyncio.create_task(self._read(reader))
         self._send(
-            {
-                "preload": preload,
-                "protegidos": protected,
-                "plano": plan.to_json(),
-                "sonda_uid": probe_uid,
-                "sonda_pasta": str(probe_dir),
-                "xmode": xmode,
-            }
+            protocol.Configure(
+                preload=preload,
+                protected=protected,
+                plan=json.loads(plan.to_json()),
+                probe_uid=probe_uid,
+                probe_folder=str(probe_dir),
+                xmode=xmode,
+                trusted=trusted,
+            )
         )
-        event = await asyncio.wait_for(self._ready, timeout=120)
-        self.plan = isolation.Plan.from_json(event["plano"])
-        self.level = event["nivel"]
-        self.preload_failures = event.get("falhas", [])
+        ready: protocol.Ready = await asyncio.wait_for(self._ready, timeout=120)
+        self.plan = isolation.Plan.from_json(json.dumps(ready.plan))
+        self.level = ready.level
+        self.preload_failures = ready.failures
         shutil.rmtree(probe_dir, ignore_errors=True)
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: protocol.Message) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.write((message.to_json() + "\n").encode())
         self.process.stdin.flush()
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
-            event = json.loads(line)
-            op = event.get("op")
-            if op == "pronto" and self._ready is not None and not self._ready.done():
-                self._ready.set_result(event)
-            elif op == "iniciado":
-                future = self._started.pop(event["id"], None)
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line over the limit: the zygote is broken, as if it had ended
+                break
+            if not line:
+                break
+            try:
+                event = protocol.decode(line, protocol.EVENTS)
+            except protocol.ProtocolError as exc:
+                self.rejected.append(f"evento inválido do zigoto: {exc}")
+                continue
+            if isinstance(event, protocol.Ready):
+                if self._ready is not None and not self._ready.done():
+                    self._ready.set_result(event)
+            elif isinstance(event, protocol.Started):
+                future = self._started.pop(event.id, None)
                 if future is not None and not future.done():
-                    future.set_result(event["pid"])
-            elif op == "saiu":
-                self.logs[event["pid"]] = event.get("log", "")
-                future = self._exit_future(event["pid"])
+                    future.set_result(event.pid)
+            elif isinstance(event, protocol.Exited):
+                self.logs[event.pid] = event.log
+                future = self._exit_future(event.pid)
                 if not future.done():
-                    future.set_result(event["codigo"])
+                    future.set_result(event.code)
+            elif isinstance(event, protocol.Rejected):
+                self.rejected.append(event.reason)
+                future = self._started.pop(event.id, None) if event.id is not None else None
+                if future is not None and not future.done():
+                    future.set_exception(ZygoteError(event.reason))
         failure = ZygoteError(self._log_tail() or "o processo zigoto terminou")
         for future in [self._ready, *self._started.values()]:
             if future is not None and not future.done():
@@ -184,11 +212,22 @@ class Zygote:
             self._exits[pid] = asyncio.get_running_loop().create_future()
         return self._exits[pid]
 
-    async def spawn(self, **command: object) -> int:
+    async def spawn(
+        self,
+        *,
+        folder: str,
+        workdir: str,
+        connection: str,
+        log: str,
+        env: dict[str, str],
+        uid: int | None = None,
+        key: str = "",
+    ) -> int:
+        """Ask for a kernel; returns its pid once forked (it is not ready yet: wait for its kernel_info)."""
         ident = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._started[ident] = future
-        self._send({"op": "iniciar", "id": ident, **command})
+        self._send(protocol.Spawn(ident, folder, workdir, connection, log, env, uid, key))
         pid = await asyncio.wait_for(future, timeout=60)
         self._exit_future(pid)
         return pid
@@ -197,14 +236,25 @@ class Zygote:
         future = self._exits.get(pid)
         return future.result() if future is not None and future.done() else None
 
-    async def wait_exit(self, pid: int, timeout: float) -> int | None:
+    async def wait_exit(self, pid: int, timeout: float | None) -> int | None:
         with contextlib.suppress(asyncio.TimeoutError):
             return await asyncio.wait_for(asyncio.shield(self._exit_future(pid)), timeout)
         return None
 
+    async def call(self, coroutine: Coroutine[object, object, T]) -> T:
+        """Await one of this zygote's coroutines from any event loop (`executar` runs one per thread)."""
+        assert self.loop is not None, "Zygote.start() ainda não foi chamado"
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            return await coroutine
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._send({"op": "sair"})
+            self._send(protocol.Quit())
         with contextlib.suppress(Exception):
             self.process.stdin.close()  # type: ignore[union-attr]
         loop = asyncio.get_running_loop()
@@ -448,11 +498,11 @@ class KernelPool:
         )
         pid = await self.zygote.spawn(
             uid=uid,
-            pasta=str(folder),
-            trabalho=str(folder / "trabalho"),
-            conexao=str(connection),
+            folder=str(folder),
+            workdir=str(folder / "trabalho"),
+            connection=str(connection),
             env=env,
-            chave=key.hex(),
+            key=key.hex(),
             log=str(folder / "kernel.log"),
         )
         client = SandboxClient(connection_file=str(connection), context=self.zygote.context)

@@ -1,30 +1,32 @@
-"""The zygote: a root process that imports the kernel's Python once and forks an isolated kernel per notebook.
+"""The zygote: a process that imports the kernel's Python once and forks a kernel per notebook.
 
-Started by the grader (`kernels.Zygote`) as ``python -m automatiza.grading.sandbox.zygote``; it speaks JSON
-lines:
-stdin receives the configuration, then commands; stdout sends events. A forked kernel skips the interpreter
-start-up and the imports (ipykernel, IPython, the modules the assignment uses), so it is ready in about a
-tenth of the time of a fresh `python -m ipykernel_launcher`, and the modules' snapshot for the guard
-(`guard.prepare`) is taken once, before any learner code exists.
+Started by `kernels.Zygote` as ``python -m automatiza.grading.sandbox.zygote``, for the grader (isolated
+kernels for learners' code) and for `automatiza executar` (course lessons: the plan is `Plan.none` and the
+configuration says `trusted`). It speaks the typed JSON-lines protocol of `protocol.py`: stdin receives
+`Configure`, then `Spawn` and `Quit`; stdout sends `Ready`, `Started`, `Exited` and `Rejected`. A line that
+is not a valid command is answered with `Rejected`; the zygote goes on.
 
-Events: {"op": "pronto", "plano": ..., "nivel": ...}, {"op": "iniciado", "id": ..., "pid": ...},
-{"op": "saiu", "pid": ..., "codigo": ...} (exit code, or minus the signal number).
-Commands: {"op": "iniciar", "id", "uid", "pasta", "trabalho", "conexao", "env", "chave", "log"} and
-{"op": "sair"}.
+A forked kernel skips the interpreter start-up and the imports (ipykernel, IPython, the modules the notebooks
+use), so it is ready in about a tenth of the time of a fresh `python -m ipykernel_launcher`, and the modules'
+snapshot for the guard (`guard.prepare`) is taken once, before any learner code exists. Nothing that starts
+threads is imported before the forks (`NEVER_PRELOAD`).
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import gc
 import importlib
 import json
 import os
+import re
 import select
 import signal
 import sys
 import traceback
 
-from automatiza.grading.sandbox import cgroups, files, guard, isolation
+from automatiza.grading.sandbox import cgroups, files, guard, isolation, protocol
 
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
@@ -62,41 +64,112 @@ KERNEL_MODULES = (
     "debugpy",
     "automatiza.checagem",
 )
-NEVER_PRELOAD = ("matplotlib.pyplot", "pylab", "seaborn", "tkinter", "turtle", "antigravity", "this")
+# threads, GUI or a Jupyter integration set up when imported (it would be missing in the kernels)
+NEVER_PRELOAD = (
+    "matplotlib.pyplot",
+    "pylab",
+    "seaborn",
+    "tkinter",
+    "turtle",
+    "antigravity",
+    "this",
+    "ipywidgets",
+    "tqdm.auto",
+    "tqdm.autonotebook",
+    "tqdm.notebook",
+)
+
+
+class _KernelLike:
+    """What `get_ipython()` is to a module imported inside a Jupyter kernel, for modules that look at it when
+    they are imported (pandas picks its `display.max_columns` so: 20 in a kernel, 0 in a terminal)."""
+
+    kernel = None
 
 
 def preload(names: list[str]) -> list[str]:
+    """Import `names` (and the kernel's own modules) as a kernel would; returns those that failed."""
     failed = []
-    for name in (*KERNEL_MODULES, *names):
-        if name.startswith(NEVER_PRELOAD) or name in sys.modules:
-            continue
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the learner's import will report it, not the zygote
-            failed.append(name)
+    builtins.get_ipython = _KernelLike  # type: ignore[attr-defined]  # removed below: IPython installs its own
+    try:
+        for name in (*KERNEL_MODULES, *names):
+            if any(name == never or name.startswith(never + ".") for never in NEVER_PRELOAD):
+                continue
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the learner's import will report it, not the zygote
+                failed.append(name)
+    finally:
+        del builtins.get_ipython  # type: ignore[attr-defined]
     return failed
 
 
+_MAGIC = re.compile(r"^([ \t]*)[%!].*$", re.MULTILINE)
+
+
+def imported_modules(sources: list[str]) -> list[str]:
+    """Every absolute module imported at any level by `sources` (cells; IPython magics and shell lines are
+    skipped), to preload in the zygote."""
+    modules: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(_MAGIC.sub(r"\1pass", source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module)
+    return sorted(modules)
+
+
 class Channel:
+    """The protocol's pipes: commands from stdin, events to stdout (which nothing else may write to)."""
+
     def __init__(self) -> None:
         self.out = os.fdopen(os.dup(1), "w", buffering=1)
         os.dup2(2, 1)  # stray prints from imports go to stderr, never into the protocol
         self.buffer = b""
+        self.skipping = False  # inside a line that was too long: dropped up to its newline
 
-    def send(self, **event: object) -> None:
-        self.out.write(json.dumps(event) + "\n")
+    def send(self, message: protocol.Message) -> None:
+        self.out.write(message.to_json() + "\n")
         self.out.flush()
 
-    def lines(self) -> list[dict] | None:
+    def commands(self) -> list[protocol.Message] | None:
+        """The complete commands read now (None at end of input); malformed lines are answered here."""
         chunk = os.read(0, 65536)
         if not chunk:
             return None
         self.buffer += chunk
         *complete, self.buffer = self.buffer.split(b"\n")
-        return [json.loads(line) for line in complete if line.strip()]
+        if complete and self.skipping:
+            complete.pop(0)
+            self.skipping = False
+        if len(self.buffer) > protocol.MAX_LINE_BYTES:
+            self.buffer, self.skipping = b"", True
+            self.send(protocol.Rejected(f"linha com mais de {protocol.MAX_LINE_BYTES} bytes"))
+        messages = []
+        for line in complete:
+            if not line.strip():
+                continue
+            try:
+                messages.append(protocol.decode(line, protocol.COMMANDS))
+            except protocol.ProtocolError as exc:
+                self.send(protocol.Rejected(str(exc), protocol.spawn_id(line)))
+        return messages
 
 
-def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: str) -> None:
+def kernel_child(
+    spawn: protocol.Spawn,
+    groups: list[str],
+    plan: isolation.Plan,
+    config: protocol.Configure,
+    zygote_cwd: str,
+) -> None:
     """In the forked child: close everything, enter the sandbox, start the kernel. Never returns."""
     code = 1
     try:
@@ -107,32 +180,33 @@ def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: st
         os.closerange(3, 65536)  # the protocol pipes, among others: learner code must not reach the zygote
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        log = os.open(command["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        log = os.open(spawn.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(null)
         os.close(log)
-        cgroups.Controller.attach(command.get("grupos", []))  # before the namespaces: every process counts
-        seal = isolation.apply(plan, command.get("uid"), [command["pasta"]])
-        os.chdir(command["trabalho"])
+        cgroups.Controller.attach(groups)  # before the namespaces: every process counts
+        seal = isolation.apply(plan, spawn.uid, [spawn.folder])
+        os.chdir(spawn.workdir)
         os.environ.clear()
-        os.environ.update(command["env"])
+        os.environ.update(spawn.env)
         if sys.path and sys.path[0] == zygote_cwd:
-            sys.path[0] = command["trabalho"]
+            sys.path[0] = spawn.workdir
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
         app.initialize(
             [
                 "-f",
-                command["conexao"],
+                spawn.connection,
                 "--HistoryManager.hist_file=:memory:",  # as nbgrader's Execute
                 "--quiet",
-                f"--InteractiveShell.xmode={xmode}",
+                f"--InteractiveShell.xmode={config.xmode}",
             ]
         )
         seal()  # its sockets are bound: now their folder turns read-only and capabilities go
-        guard.install(app, bytes.fromhex(command["chave"]))
+        if not config.trusted:
+            guard.install(app, bytes.fromhex(spawn.key))
         app.start()
         code = 0
     except SystemExit as exc:
@@ -143,24 +217,35 @@ def kernel_child(command: dict, plan: isolation.Plan, zygote_cwd: str, xmode: st
         os._exit(code)
 
 
+def configure(channel: Channel) -> tuple[protocol.Configure, list[protocol.Message]] | None:
+    """Wait for the configuration (anything before it is rejected); None if the input ends first."""
+    while True:
+        messages = channel.commands()
+        if messages is None:
+            return None
+        for number, message in enumerate(messages):
+            if isinstance(message, protocol.Configure):
+                return message, messages[number + 1 :]
+            channel.send(protocol.Rejected(f"esperava {protocol.Configure.op}, recebeu {message.op}"))
+
+
 def main() -> None:
     channel = Channel()
-    preload([])  # the kernel's own modules, before the grader has even sent the configuration
-    pending: list[dict] = []
-    while not pending:
-        lines = channel.lines()
-        if lines is None:
-            return
-        pending += lines
-    config = pending.pop(0)
+    preload([])  # the kernel's own modules, before the client has even sent the configuration
+    configured = configure(channel)
+    if configured is None:
+        return
+    config, pending = configured
     zygote_cwd = os.getcwd()
-    failed = preload(config.get("preload", []))
-    unprotected = guard.prepare(config.get("protegidos", []))
-    plan = isolation.Plan.from_json(config["plano"])
-    plan = isolation.probe(plan, config["sonda_uid"], config["sonda_pasta"])
-    controller, plan = isolation.probe_totals(plan, f"automatiza-corretor-{os.getpid()}")
-    plan = isolation.probe_disk_quota(plan, config["sonda_pasta"] + "-cota")
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with the grader
+    failed = preload(config.preload)
+    unprotected = guard.prepare(config.protected) if not config.trusted else []
+    plan = isolation.Plan.from_json(json.dumps(config.plan))
+    plan = isolation.probe(plan, config.probe_uid, config.probe_folder)
+    controller = None
+    if not config.trusted:  # course lessons get neither a cgroup nor a disk quota per kernel
+        controller, plan = isolation.probe_totals(plan, f"automatiza-corretor-{os.getpid()}")
+        plan = isolation.probe_disk_quota(plan, config.probe_folder + "-cota")
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote dies with its client
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the kernels' collections: fewer copy-on-write pages
     if os.getppid() == 1:
@@ -169,16 +254,29 @@ def main() -> None:
     os.set_blocking(write_wake, False)
     signal.set_wakeup_fd(write_wake)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: dict[int, tuple[int | None, str | None]] = {}
+    children: dict[int, protocol.Spawn] = {}
     groups: dict[int, list[str]] = {}  # pid -> the kernel's cgroup folders
     channel.send(
-        op="pronto",
-        plano=plan.to_json(),
-        nivel=plan.describe(),
-        falhas=failed,
-        nao_protegidos=unprotected,
-        pid=os.getpid(),
+        protocol.Ready(
+            plan=json.loads(plan.to_json()),
+            level=plan.describe(),
+            failures=failed,
+            unprotected=unprotected,
+            pid=os.getpid(),
+        )
     )
+
+    def release(spawn: protocol.Spawn, pid: int) -> str:
+        """What a kernel leaves behind goes with it; returns the tail of its log."""
+        cgroups.Controller.destroy(groups.pop(pid, []))  # what the kernel left running goes with it
+        if spawn.uid is not None and plan.uid:
+            isolation.kill_uid(spawn.uid)
+            if not plan.mounts:
+                isolation.remove_files_of(spawn.uid)
+        # the kernel's uid controls this file: never follow, never block, never read past 3000 bytes
+        tail = files.tail(spawn.log, 3000)
+        isolation.release_folder(spawn.folder)
+        return tail
 
     def reap() -> None:
         while children:
@@ -188,18 +286,20 @@ def main() -> None:
                 return
             if pid == 0:
                 return
-            uid, folder = children.pop(pid, (None, None))
-            cgroups.Controller.destroy(groups.pop(pid, []))  # what the kernel left running goes with it
-            if uid is not None and plan.uid:
-                isolation.kill_uid(uid)
-                if not plan.mounts:
-                    isolation.remove_files_of(uid)
-            tail = ""
-            if folder:  # the kernel's folder goes with it (its log tail travels in the event)
-                # the kernel's uid controls this file: never follow, never block, never read past 3000 bytes
-                tail = files.tail(os.path.join(folder, "kernel.log"), 3000)
-                isolation.release_folder(folder)
-            channel.send(op="saiu", pid=pid, codigo=os.waitstatus_to_exitcode(status), log=tail)
+            spawn = children.pop(pid, None)
+            tail = release(spawn, pid) if spawn is not None else ""
+            channel.send(protocol.Exited(pid=pid, code=os.waitstatus_to_exitcode(status), log=tail))
+
+    def start(spawn: protocol.Spawn) -> None:
+        made = isolation.kernel_groups(controller, plan, f"k{spawn.id}")
+        if plan.disk_quota:
+            isolation.quota_folder(spawn.folder, plan.limits.disk_mb, spawn.uid)
+        pid = os.fork()
+        if pid == 0:
+            kernel_child(spawn, made, plan, config, zygote_cwd)
+        children[pid] = spawn
+        groups[pid] = made
+        channel.send(protocol.Started(id=spawn.id, pid=pid))
 
     running = True
     while running:
@@ -214,40 +314,32 @@ def main() -> None:
             continue
         commands, pending = pending, []
         if 0 in ready:
-            lines = channel.lines()
-            if lines is None:
+            received = channel.commands()
+            if received is None:
                 break
-            commands += lines
+            commands += received
         for command in commands:
-            if command["op"] == "sair":
+            if isinstance(command, protocol.Quit):
                 running = False
                 break
-            if command["op"] == "iniciar":
-                made = isolation.kernel_groups(controller, plan, f"k{command['id']}")
-                if plan.disk_quota:
-                    isolation.quota_folder(command["pasta"], plan.limits.disk_mb, command.get("uid"))
-                command["grupos"] = made
-                pid = os.fork()
-                if pid == 0:
-                    kernel_child(command, plan, zygote_cwd, config.get("xmode", "Plain"))
-                children[pid] = (command.get("uid"), command.get("pasta"))
-                groups[pid] = made
-                channel.send(op="iniciado", id=command["id"], pid=pid)
+            if isinstance(command, protocol.Spawn):
+                try:
+                    start(command)
+                except Exception as exc:  # noqa: BLE001 - refused, reported; the zygote goes on
+                    channel.send(protocol.Rejected(f"o kernel não foi criado: {exc}", command.id))
+            else:
+                channel.send(protocol.Rejected(f"{command.op} fora de hora"))
     for pid in list(children):
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    for pid, (uid, folder) in list(children.items()):
+    for pid, spawn in list(children.items()):
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-        cgroups.Controller.destroy(groups.pop(pid, []))
-        if uid is not None and plan.uid:
-            isolation.kill_uid(uid)
-        if folder:
-            isolation.release_folder(folder)
+        release(spawn, pid)
     if controller is not None:
         controller.remove()
 

@@ -1,0 +1,156 @@
+"""The zygote's typed protocol, its resistance to malformed input, and the kernel provisioner on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+
+from automatiza.grading import kernels
+from automatiza.grading.sandbox import isolation, protocol, zygote
+from automatiza.grading.sandbox.provisioner import ZygoteProvisioner
+
+MESSAGES = [
+    protocol.Configure(
+        preload=["pandas"],
+        protected=[],
+        plan=json.loads(isolation.Plan.none().to_json()),
+        probe_uid=0,
+        probe_folder="/tmp/x",
+    ),
+    protocol.Spawn(1, "/tmp/k1", "/tmp/k1/trabalho", "/tmp/k1/kernel.json", "/tmp/k1/kernel.log", {"A": "b"}),
+    protocol.Quit(),
+    protocol.Ready(plan={}, level="SEM ISOLAMENTO", failures=[], unprotected=["x"], pid=12),
+    protocol.Started(id=1, pid=13),
+    protocol.Exited(pid=13, code=-9, log="fim"),
+    protocol.Rejected("ruim", id=None),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: m.op)
+def test_every_message_goes_and_comes_back(message):
+    kinds = protocol.COMMANDS if message.op in protocol.COMMANDS else protocol.EVENTS
+    line = message.to_json()
+    assert "\n" not in line
+    assert protocol.decode(line, kinds) == message
+    assert protocol.decode(line.encode(), kinds) == message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"isto nao e json",
+        b"[1, 2]",
+        b'{"op": "fork"}',
+        b'{"id": 1}',
+        b'{"op": "spawn", "id": 1}',  # fields missing
+        b'{"op": "spawn", "id": "1", "folder": "a", "workdir": "b", "connection": "c", "log": "d"}',
+        b'{"op": "spawn", "id": true, "folder": "a", "workdir": "b", "connection": "c", "log": "d"}',
+        b'{"op": "spawn", "id": 1, "folder": "a", "workdir": "b", "connection": "c", "log": "d", '
+        b'"env": {"A": 1}}',
+        b'{"op": "spawn", "id": 1, "folder": "a", "workdir": "b", "connection": "c", "log": "d", "extra": 1}',
+        b'{"op": "configure", "preload": "pandas", "protected": [], "plan": {}, "probe_uid": 0, '
+        b'"probe_folder": ""}',
+        b'{"op": "ready", "plan": {}, "level": "", "failures": [], "unprotected": [], "pid": 1}',  # an event
+        b"[" * 100_000,
+        b'{"op": "quit", "x": "' + b"a" * (protocol.MAX_LINE_BYTES + 1) + b'"}',
+    ],
+)
+def test_malformed_commands_are_refused(line):
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode(line, protocol.COMMANDS)
+
+
+def test_imports_of_the_notebooks_are_collected_without_magics():
+    sources = [
+        "%matplotlib inline\nimport pandas as pd\nfrom sklearn.linear_model import LinearRegression",
+        "!pip list\nif True:\n    %time x = 1\n    import numpy.linalg\n",
+        "from . import local\nimport os, json",
+        "def broken(:",
+    ]
+    assert zygote.imported_modules(sources) == [
+        "json",
+        "numpy.linalg",
+        "os",
+        "pandas",
+        "sklearn.linear_model",
+    ]
+
+
+def test_preload_skips_what_must_not_be_imported_before_a_fork_and_pandas_sees_a_kernel():
+    code = (
+        "import builtins, sys, threading\n"
+        "from automatiza.grading.sandbox import zygote\n"
+        "failed = zygote.preload(['pandas', 'matplotlib.pyplot', 'ipywidgets', 'tqdm.auto', 'nao_existe'])\n"
+        "import pandas\n"
+        "print(failed, pandas.get_option('display.max_columns'), hasattr(builtins, 'get_ipython'),\n"
+        "      sorted(m for m in sys.modules if m in ('matplotlib.pyplot', 'ipywidgets', 'tqdm.auto')),\n"
+        "      threading.active_count())\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    # 20 columns as in a Jupyter kernel (a terminal gets 0), no pyplot, widgets or threads before the forks
+    assert done.stdout.split("\n")[0] == "['nao_existe'] 20 False [] 1"
+
+
+async def _with_zygote(tmp_path, body):
+    base = kernels.make_base(str(tmp_path))
+    z = kernels.Zygote.launch(base, {**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    try:
+        await z.start(isolation.Plan.none(), ["json"], [], os.geteuid(), xmode="Context", trusted=True)
+        return await body(z)
+    finally:
+        await z.close()
+
+
+@pytest.mark.lento
+def test_the_zygote_refuses_garbage_and_keeps_forking(tmp_path):
+    async def body(z: kernels.Zygote):
+        for line in (b"lixo\n", b'{"op": "spawn", "id": 99}\n', b"\xff\xfe\n", b'{"op": "configure"}\n'):
+            z.process.stdin.write(line)
+        z.process.stdin.write(b"x" * (protocol.MAX_LINE_BYTES + 10) + b"\n")
+        z.process.stdin.flush()
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(z.base / "ipc"))
+        km.provisioner = ZygoteProvisioner(zygote=z, kernel_spec=km.kernel_spec, parent=km)
+        await km.start_kernel(cwd=str(tmp_path))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=30)
+            reply = await kc.execute(
+                "import os", reply=True, user_expressions={"r": "(os.getppid(), os.getcwd())"}, timeout=30
+            )
+            parent, cwd = eval(reply["content"]["user_expressions"]["r"]["data"]["text/plain"])
+            assert parent == z.process.pid  # forked by the zygote
+            assert cwd == str(tmp_path)
+            assert await km.is_alive()
+            pid = km.provisioner.pid
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        assert not await km.is_alive()
+        assert z.exit_code(pid) is not None
+        assert len(z.rejected) >= 5, z.rejected
+        return True
+
+    assert asyncio.run(_with_zygote(tmp_path, body))
+
+
+@pytest.mark.lento
+def test_a_refused_spawn_fails_that_request_only(tmp_path):
+    async def body(z: kernels.Zygote):
+        ident = 10_000
+        future = asyncio.get_running_loop().create_future()
+        z._started[ident] = future
+        z.process.stdin.write(b'{"op": "spawn", "id": 10000, "folder": 5}\n')
+        z.process.stdin.flush()
+        with pytest.raises(kernels.ZygoteError, match="folder"):
+            await asyncio.wait_for(future, 10)
+        return z.process.poll() is None  # the zygote goes on
+
+    assert asyncio.run(_with_zygote(tmp_path, body))
