@@ -129,6 +129,10 @@ def graded(tmp_path_factory):
     submit(base, "honesto", solved(base, q1_resposta=HONEST))
     theirs = copy_course(base, base.with_name(base.name + "-nbgrader"))
     ours = base
+    # on a loaded machine (CI on 2 cores) four children can take more than the course's 5 s to touch 1.6 GB:
+    # here the memory limit, not the cell's time limit, must be what stops them
+    with (ours / "nbgrader_config.py").open("a") as config_file:
+        config_file.write("c.Execute.timeout = 30\n")
     submit(ours, "filhos_memoria", solved(ours, q2_resposta=CHILDREN_MEMORY))
     submit(ours, "bomba", solved(ours, q2_resposta=FORK_BOMB))
     submit(ours, "disco", solved(ours, q2_resposta=DISK))
