@@ -72,3 +72,32 @@ def test_reports(tmp_path):
     assert "In [4]" in failure.get("message") and "ValueError: ruim" in failure.get("message")
     table = execute.format_table(results)
     assert "exercises/t/b.ipynb" in table and "2 notebooks, 1 sem erro" in table
+
+
+def test_same_outputs_as_papermill(tmp_path):
+    """A wide DataFrame (pandas decides its repr when imported: in the zygote it must see a kernel), a
+    matplotlib figure (pyplot is imported by the kernel, never by the zygote) and a failing cell."""
+    import papermill
+
+    source = make_notebook(
+        tmp_path / "src" / "saidas.ipynb",
+        "import pandas as pd\nimport matplotlib.pyplot as plt",
+        "pd.DataFrame({f'coluna_{i}': [i, i * 2] for i in range(30)})",
+        "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([1, 3, 2])\nplt.show()",
+        "import os, sys\nprint(os.getcwd().endswith('src'), '' in sys.path, pd.options.display.max_columns)",
+        "1 / 0",
+    )
+    expected = tmp_path / "papermill.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(str(source), str(expected), cwd=str(source.parent), progress_bar=False)
+    (result,) = execute.run_notebooks([source], tmp_path / "src", tmp_path / "out", jobs=1, progress=False)
+    assert result.status == execute.ERROR and result.cell == 5
+
+    def cells(path):
+        nb = nbformat.read(path, as_version=4)
+        return [(c.cell_type, c.source, c.get("execution_count"), c.get("outputs")) for c in nb.cells]
+
+    ours = cells(tmp_path / "out" / "saidas.ipynb")
+    assert ours == cells(expected)
+    assert ours[4][3][0]["text"] == "True True 20\n"
+    assert "image/png" in ours[3][3][0]["data"]

@@ -154,3 +154,49 @@ def test_a_refused_spawn_fails_that_request_only(tmp_path):
         return z.process.poll() is None  # the zygote goes on
 
     assert asyncio.run(_with_zygote(tmp_path, body))
+
+
+@pytest.mark.lento
+def test_a_kernelspec_names_the_provisioner_by_its_entry_point(tmp_path):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec_dir = tmp_path / "specs" / "zigoto-teste"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (zigoto)",
+        "language": "python",
+        "metadata": {
+            "kernel_provisioner": {
+                "provisioner_name": "automatiza-zygote",
+                "config": {"zygote_name": "teste"},
+            }
+        },
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+
+    async def body(z: kernels.Zygote):
+        ZygoteProvisioner.register("teste", z)
+        try:
+            km = AsyncKernelManager(
+                kernel_name="zigoto-teste",
+                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "specs")]),
+                transport="ipc",
+                ip=str(z.base / "ipc"),
+            )
+            await km.start_kernel(cwd=str(tmp_path))
+            assert isinstance(km.provisioner, ZygoteProvisioner)
+            kc = km.client()
+            kc.start_channels()
+            try:
+                await kc.wait_for_ready(timeout=30)
+                reply = await kc.execute("import os", reply=True, user_expressions={"p": "os.getppid()"})
+                assert reply["content"]["user_expressions"]["p"]["data"]["text/plain"] == str(z.process.pid)
+            finally:
+                kc.stop_channels()
+                await km.shutdown_kernel(now=True)
+        finally:
+            ZygoteProvisioner.register("teste", None)
+        return True
+
+    assert asyncio.run(_with_zygote(tmp_path, body))

@@ -1,20 +1,27 @@
-"""Execute course notebooks with papermill: parallel worker processes, per-notebook timeout, reports.
+"""Execute course notebooks with papermill on kernels forked from one warm zygote: parallel, timed, reported.
 
-Each notebook runs in its own worker process (``python -m automatiza.execute --espera``, started ahead so
-that its start-up overlaps the notebooks already running) with its own kernel.
-Kernels talk over IPC sockets instead of TCP ports, so parallel kernels cannot race for the same port
-(papermill issue #511). A notebook that fails keeps papermill's error banner; one that passes the time limit
-is stopped, and a banner saying where it stopped is added to its executed copy.
+One run starts one zygote (`automatiza.grading.sandbox.zygote`, the process that also forks the grader's
+kernels) that imports ipykernel and every module the notebooks import, once; each notebook then gets a kernel
+forked from it (`ZygoteProvisioner`, a jupyter_client kernel provisioner, on the kernel manager that nbclient
+creates from papermill's ``kernel_manager_class``), so no notebook pays for the interpreter start-up or its
+imports. Lessons are course code, not learners': the
+isolation plan is `Plan.none` and the kernels get the caller's environment, but the code path is the grader's.
+
+`--jobs` notebooks run at a time (one thread each, papermill as it is: its parameters, metadata and
+failed-notebook banner). Kernels talk over IPC sockets instead of TCP ports, so parallel kernels cannot race
+for the same port (papermill issue #511). A notebook that passes the time limit is stopped: every cell's
+timeout is what is left of the notebook's (nbclient's `timeout_func`), the kernel is killed if it still
+runs a little after that, and a banner saying where it stopped is added to its executed copy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import signal
-import subprocess
+import resource
+import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -24,31 +31,29 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
+from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from tqdm import tqdm
 from traitlets import CaselessStrEnum, default
 
+from automatiza.grading import kernels
+from automatiza.grading.sandbox import isolation, zygote
+from automatiza.grading.sandbox.provisioner import ZygoteProvisioner
 from automatiza.paths import Project
 
 OK, ERROR, TIMEOUT = "ok", "erro", "tempo esgotado"
-KERNEL_PID_FILE = "AUTOMATIZA_KERNEL_PID"
-
-
-class IPCKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels listen on IPC sockets (unique files), never on TCP ports."""
-
-    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-    @default("ip")
-    def _unique_ipc_prefix(self) -> str:
-        # jupyter_client's default is "kernel-ipc" in the working directory, shared by every kernel there
-        return os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4().hex[:12]}-ipc")
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        if (pid_file := os.environ.get(KERNEL_PID_FILE)) and self.provisioner is not None:
-            Path(pid_file).write_text(str(self.provisioner.pid))
+KILL_GRACE = 10  # seconds after the time limit before the kernel is killed (when a cell did not stop it)
+# BLAS and OpenMP pools are threads: in the zygote they must not exist before the forks (one thread each)
+ZYGOTE_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # what ipykernel sets when it is unset
+}
 
 
 @dataclass
@@ -118,112 +123,222 @@ def _mark_timeout(source: Path, output: Path, seconds: int) -> int | None:
     return count
 
 
-def _kill(process: subprocess.Popen, pid_file: Path) -> None:
-    """Stop a worker: SIGTERM lets papermill save and shut its kernel down; SIGKILL the rest after a grace."""
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(grace)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    if pid_file.is_file():
-        try:
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels listen on IPC sockets (unique files), never on TCP ports. Lessons use
+    it too (module 12: papermill with ``kernel_manager_class="automatiza.execute.IPCKernelManager"``)."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _unique_ipc_prefix(self) -> str:
+        # jupyter_client's default is "kernel-ipc" in the working directory, shared by every kernel there
+        return os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4().hex[:12]}-ipc")
 
 
-class WarmWorkers:
-    """Worker processes started ahead of need, so Python start-up and imports overlap running notebooks."""
+class ForkedKernelClient(AsyncKernelClient):
+    """A client without a heartbeat thread (its manager knows when the kernel dies: the zygote says so) and
+    on its manager's ZMQ context (destroyed with the kernel's resources: no context left per notebook)."""
 
-    def __init__(self, size: int, pending: int, runtime_dir: Path):
-        self._env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
-        self._lock = threading.Lock()
-        self._pending = pending
-        self._ready = [self._spawn() for _ in range(min(size, pending))]
+    @default("context")
+    def _manager_context(self) -> zmq.asyncio.Context:
+        parent = self.parent
+        return parent.context if isinstance(parent, AsyncKernelManager) else zmq.asyncio.Context()
 
-    def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "automatiza.execute", "--espera"],
-            env=self._env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            text=True,
+    def start_channels(self, *args: bool, **kwargs: bool) -> None:
+        kwargs["hb"] = False
+        super().start_channels(*args[:3], **kwargs)
+
+
+class SparseSaves(NotebookExecutionManager):
+    """papermill's execution manager, writing the executed copy every `autosave_cell_every` seconds and at
+    the end instead of twice per cell (a notebook with images costs tens of milliseconds per write, in the
+    process that drives every kernel). The final notebook is the same."""
+
+    final = False
+
+    def save(self, **kwargs: object) -> None:
+        since = (self.now() - self.last_save_time).total_seconds()
+        if self.final or since >= self.autosave_cell_every:
+            super().save(**kwargs)
+
+    def notebook_complete(self, **kwargs: object) -> None:
+        self.final = True
+        super().notebook_complete(**kwargs)
+
+
+class PapermillEngine(NBClientEngine):
+    """papermill's nbclient engine with `SparseSaves` (registered as papermill engine `ENGINE`)."""
+
+    @classmethod
+    def execute_notebook(  # papermill's Engine.execute_notebook, with the manager above
+        cls,
+        nb,
+        kernel_name,
+        output_path=None,
+        progress_bar=True,
+        log_output=False,
+        autosave_cell_every=30,
+        **kwargs,
+    ):
+        nb_man = SparseSaves(
+            nb,
+            output_path=output_path,
+            progress_bar=progress_bar,
+            log_output=log_output,
+            autosave_cell_every=autosave_cell_every,
         )
+        nb_man.notebook_start()
+        try:
+            cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        return nb_man.nb
 
-    def take(self) -> subprocess.Popen:
-        with self._lock:
-            self._pending -= 1
-            process = self._ready.pop(0) if self._ready else self._spawn()
-            if self._pending > len(self._ready):
-                self._ready.append(self._spawn())
-            return process
 
-    def close(self) -> None:
-        for process in self._ready:
-            process.stdin.close()  # an idle worker exits when its stdin closes
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+ENGINE = "automatiza"
+papermill_engines.register(ENGINE, PapermillEngine)
+
+
+def _trusted_limits() -> isolation.Limits:
+    """Limits as high as this process's own (rlimits are set in every kernel: the grader's code path)."""
+
+    def cap(kind: int, wanted: int, unit: int = 1) -> int:
+        hard = resource.getrlimit(kind)[1]
+        return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard // unit)
+
+    mb = 1024 * 1024
+    return isolation.Limits(
+        cpu_seconds=cap(resource.RLIMIT_CPU, 7 * 24 * 3600),
+        memory_mb=cap(resource.RLIMIT_AS, 2**30, mb),
+        file_mb=cap(resource.RLIMIT_FSIZE, 2**30, mb),
+        open_files=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+    )
+
+
+def notebook_sources(notebooks: list[Path]) -> list[str]:
+    sources = []
+    for path in notebooks:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            continue  # papermill reports it when it runs
+        sources += [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    return sources
+
+
+class ForkedKernels:
+    """One warm zygote for a run, on an event loop of its own thread; `manager_class()` gives kernel managers
+    whose kernels are forked from it. Use as a context manager (the zygote and its kernels end with it)."""
+
+    def __init__(self, notebooks: list[Path]) -> None:
+        self.base = kernels.make_base()
+        env = {**os.environ, **ZYGOTE_ENV}
+        self.zygote = kernels.Zygote.launch(self.base, env)  # this thread: the zygote dies with it
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="zigoto", daemon=True)
+        self._thread.start()
+        configure = self.zygote.start(
+            isolation.Plan.none(limits=_trusted_limits()),
+            zygote.imported_modules(notebook_sources(notebooks)),
+            [],
+            os.geteuid(),
+            xmode="Context",  # IPython's default, as papermill's kernels have
+            trusted=True,
+        )
+        self._ready = asyncio.run_coroutine_threadsafe(configure, self.loop)
+
+    def manager_class(self, created: list[AsyncKernelManager]) -> type[AsyncKernelManager]:
+        """A kernel manager class for one notebook (nbclient's `kernel_manager_class`: nbclient owns it and
+        shuts it down): IPC sockets in the run's folder, the kernel forked by the zygote. Each instance is
+        appended to `created` (the notebook's watchdog needs it)."""
+        self._ready.result()  # the zygote has imported everything (raises if it could not start)
+        zygote, base = self.zygote, self.base
+
+        class ForkedKernelManager(IPCKernelManager):
+            def __init__(self, **kwargs: object) -> None:
+                kwargs.setdefault("ip", str(base / f"ipc-{uuid.uuid4().hex[:12]}"))
+                super().__init__(client_factory=ForkedKernelClient, **kwargs)
+                self.provisioner = ZygoteProvisioner(zygote=zygote, kernel_spec=self.kernel_spec, parent=self)
+                created.append(self)
+
+        return ForkedKernelManager
+
+    def __enter__(self) -> ForkedKernels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._ready.done() and self._ready.exception() is None:
+                asyncio.run_coroutine_threadsafe(self.zygote.close(), self.loop).result(30)
+            else:
+                self._ready.cancel()
+                self.zygote.discard()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
+            shutil.rmtree(self.base, ignore_errors=True)
 
 
 def execute_one(
-    source: Path, output: Path, *, timeout: int, label: str, workers: WarmWorkers
+    source: Path, output: Path, *, timeout: int, label: str, forked: ForkedKernels
 ) -> NotebookResult:
-    """Run one notebook in a warm worker process and wait at most `timeout` seconds."""
+    """Run one notebook with papermill on a forked kernel, for at most `timeout` seconds."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
     output.parent.mkdir(parents=True, exist_ok=True)
-    status_file = output.with_suffix(".status.json")
-    pid_file = output.with_suffix(".kernel.pid")
-    log = output.with_suffix(".log")
-    for stale in (status_file, pid_file, output):
-        stale.unlink(missing_ok=True)
-    job = {
-        "source": str(source),
-        "output": str(output),
-        "timeout": timeout,
-        "status": str(status_file),
-        "pid_file": str(pid_file),
-        "log": str(log),
-    }
-    process = workers.take()
+    output.unlink(missing_ok=True)
     start = time.perf_counter()
-    process.stdin.write(json.dumps(job) + "\n")
-    process.stdin.close()
+    deadline = time.monotonic() + timeout
+    managers: list[AsyncKernelManager] = []
     try:
-        process.wait(timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill(process, pid_file)
-    seconds = round(time.perf_counter() - start, 2)
-    pid_file.unlink(missing_ok=True)
-    if timed_out:
-        count = _mark_timeout(source, output, timeout)
-        status_file.unlink(missing_ok=True)
-        return NotebookResult(
-            label, TIMEOUT, seconds, str(output), count, f"passou do tempo limite de {timeout} s"
+        manager_class = forked.manager_class(managers)
+    except Exception as exc:  # the zygote did not start: every notebook says why
+        error = f"o processo que cria os kernels (zigoto) não iniciou: {type(exc).__name__}: {exc}"
+        return NotebookResult(label, ERROR, round(time.perf_counter() - start, 2), str(output), None, error)
+    killed = threading.Event()
+
+    def kill() -> None:  # a hang outside the cells' timeouts (start-up, output): the kernel goes
+        killed.set()
+        for km in managers:
+            if km.provisioner is not None:
+                asyncio.run(km.provisioner.kill())
+
+    watchdog = threading.Timer(timeout + KILL_GRACE, kill)
+    watchdog.daemon = True
+    watchdog.start()
+    status, cell, error = OK, None, None
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            kernel_name="python3",
+            engine_name=ENGINE,
+            progress_bar=False,
+            kernel_manager_class=manager_class,
+            shutdown_kernel="immediate",  # a forked kernel has nothing to save: no graceful wait
+            resources={"metadata": {"path": str(source.parent)}},  # the kernel's folder, without chdir
+            timeout_func=lambda _cell: max(1.0, deadline - time.monotonic()),
         )
-    try:
-        status = json.loads(status_file.read_text(encoding="utf-8"))
-        status_file.unlink()
-    except (OSError, ValueError):
-        text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-        tail = text.strip().splitlines()[-5:]
-        status = {
-            "status": ERROR,
-            "error": "o processo de execução terminou sem relatório (código "
-            f"{process.returncode}): " + " | ".join(tail),
-        }
-    return NotebookResult(
-        label, status["status"], seconds, str(output), status.get("cell"), status.get("error")
-    )
+    except PapermillExecutionError as exc:
+        status, cell, error = ERROR, exc.exec_count, f"{exc.ename}: {exc.evalue}"
+    except CellTimeoutError:
+        status = TIMEOUT
+    except Exception as exc:  # kernel died, invalid notebook...: report it, never crash the run
+        status, error = (TIMEOUT, None) if killed.is_set() else (ERROR, f"{type(exc).__name__}: {exc}")
+        logs = [forked.zygote.logs.get(km.provisioner.pid, "") for km in managers if km.provisioner]
+        tail = " | ".join("\n".join(logs).strip().splitlines()[-5:])
+        error = f"{error} (saída do kernel: {tail})" if error and tail else error
+    finally:
+        watchdog.cancel()
+    seconds = round(time.perf_counter() - start, 2)
+    if status == TIMEOUT:
+        cell = _mark_timeout(source, output, timeout)
+        error = f"passou do tempo limite de {timeout} s"
+    return NotebookResult(label, status, seconds, str(output), cell, error)
 
 
 def run_notebooks(
@@ -238,28 +353,25 @@ def run_notebooks(
     """Execute `notebooks` in parallel; executed copies go to `out_dir` mirroring their path under `root`."""
     jobs = jobs or os.cpu_count() or 1
     results: list[NotebookResult] = []
-    with tempfile.TemporaryDirectory(prefix="automatiza-kernels-") as runtime:
-        workers = WarmWorkers(jobs, len(notebooks), Path(runtime))
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {
-                pool.submit(
-                    execute_one,
-                    nb,
-                    out_dir / nb.relative_to(root),
-                    timeout=timeout,
-                    label=str(nb.relative_to(root)),
-                    workers=workers,
-                ): nb
-                for nb in notebooks
-            }
-            bar = tqdm(total=len(futures), desc="Executando", unit="notebook", disable=not progress)
-            for future in as_completed(futures):
-                result = future.result()
-                results.append(result)
-                bar.set_postfix_str(f"{Path(result.notebook).name}: {result.status}")
-                bar.update()
-            bar.close()
-        workers.close()
+    with ForkedKernels(notebooks) as forked, ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(
+                execute_one,
+                nb,
+                out_dir / nb.relative_to(root),
+                timeout=timeout,
+                label=str(nb.relative_to(root)),
+                forked=forked,
+            ): nb
+            for nb in notebooks
+        }
+        bar = tqdm(total=len(futures), desc="Executando", unit="notebook", disable=not progress)
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            bar.set_postfix_str(f"{Path(result.notebook).name}: {result.status}")
+            bar.update()
+        bar.close()
     order = {str(nb.relative_to(root)): i for i, nb in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.notebook])
 
@@ -327,57 +439,3 @@ def run_course(
         if not r.ok:
             print(f"FALHOU {r.describe()}\n  notebook com o erro: {r.output}", file=sys.stderr)
     return result
-
-
-class _Stop(Exception):
-    """Raised inside a worker when the parent asks it to stop."""
-
-
-def _stop(signum, frame):
-    raise _Stop()
-
-
-def _worker(source: Path, output: Path, timeout: int, status_file: Path) -> int:
-    """Body of a worker process: execute with papermill and write a status file for the parent."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    signal.signal(signal.SIGTERM, _stop)
-    status: dict = {"status": OK}
-    try:
-        papermill.execute_notebook(
-            str(source),
-            str(output),
-            cwd=str(source.parent),
-            kernel_name="python3",
-            progress_bar=False,
-            execution_timeout=timeout,
-            kernel_manager_class=IPCKernelManager,
-        )
-    except PapermillExecutionError as exc:
-        status = {"status": ERROR, "cell": exc.exec_count, "error": f"{exc.ename}: {exc.evalue}"}
-    except _Stop:
-        return 1
-    except Exception as exc:  # kernel died, invalid notebook...: report it, never crash the run
-        status = {"status": ERROR, "error": f"{type(exc).__name__}: {exc}"}
-    status_file.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    return 0 if status["status"] == OK else 1
-
-
-def _wait_for_job() -> int:
-    """A warm worker: imports done, wait for one job on stdin, run it with its own log, then exit."""
-    import papermill  # noqa: F401  (the slow import happens before the job arrives)
-
-    line = sys.stdin.readline()
-    if not line:
-        return 0
-    job = json.loads(line)
-    os.environ[KERNEL_PID_FILE] = job["pid_file"]
-    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    return _worker(Path(job["source"]), Path(job["output"]), job["timeout"], Path(job["status"]))
-
-
-if __name__ == "__main__":
-    sys.exit(_wait_for_job())

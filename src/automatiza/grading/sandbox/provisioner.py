@@ -124,9 +124,8 @@ class ZygoteProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         await self.send_signal(signal.SIGTERM)
 
     async def cleanup(self, restart: bool = False) -> None:
-        """Nothing to do: the zygote removes the kernel's folder when it exits."""
-        if not restart:
-            self.pid = None
+        """Nothing to do: the zygote removes the kernel's folder when it exits (`pid` stays, to find its
+        log in `Zygote.logs`)."""
 
     def resolve_path(self, path: str) -> str | None:
         full = os.path.join(self.cwd or "", os.path.expanduser(path))

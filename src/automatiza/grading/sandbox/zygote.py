@@ -190,8 +190,8 @@ def kernel_child(
         os.chdir(spawn.workdir)
         os.environ.clear()
         os.environ.update(spawn.env)
-        if sys.path and sys.path[0] == zygote_cwd:
-            sys.path[0] = spawn.workdir
+        if sys.path and sys.path[0] in ("", zygote_cwd):  # as ipykernel_launcher: IPython then adds ""
+            del sys.path[0]
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
