@@ -418,11 +418,24 @@ FILE_ATTRIBUTES = frozenset(
 )
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse(source: str, filename: str = "<unknown>", compiled: bool = False) -> Any:
+    """`ast.parse` (and, with `compiled`, its code object too) under one lock for the process. In CPython
+    3.11 two threads building syntax trees at the same time corrupt a counter the interpreter shares
+    (`SystemError: AST constructor recursion depth mismatch`, python/cpython#106905), and the judges of two
+    notebooks run in two threads while the event loop asks `runs_in_kernel`."""
+    with _AST_LOCK:
+        tree = ast.parse(source, filename)
+        return (tree, compile(tree, filename, "exec")) if compiled else tree
+
+
 def runs_in_kernel(source: str) -> bool:
     """True for a test cell that works with files: it runs in the kernel, under the guard (a deterrent),
     as before. Every other test cell runs in the judge."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return False
     for node in ast.walk(tree):
@@ -1294,8 +1307,7 @@ class Judge:
         self._parts = []
         _install_capture()
         try:
-            tree = ast.parse(source, FILENAME)
-            code = compile(tree, FILENAME, "exec")
+            tree, code = parse(source, FILENAME, compiled=True)
         except SyntaxError as exc:
             return [_error_output(type(exc).__name__, str(exc), exc.lineno or 0)]
         assigned = _assigned(source)
@@ -1462,7 +1474,7 @@ def trusted_names(sources: Iterable[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = parse(source)
         except SyntaxError:
             continue
         for node in tree.body:
