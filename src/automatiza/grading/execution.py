@@ -138,7 +138,7 @@ class SandboxedExecute(Execute):
     def _guard_result(reply: dict | None, key: bytes, nonce: str) -> tuple[bool, list[str]]:
         try:
             result = reply["content"]["user_expressions"]["g"]  # type: ignore[index]
-            data = json.loads(ast.literal_eval(result["data"]["text/plain"]))
+            data = json.loads(judge.literal(result["data"]["text/plain"]))
             restored = list(data["restaurado"])
             return data["token"] == guard.expected_token(key, nonce, restored), restored
         except (KeyError, TypeError, ValueError, SyntaxError):
@@ -402,7 +402,7 @@ def test_bindings(sources: list[str]) -> tuple[list[tuple[str, str, str | None]]
     modules: list[str] = []
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = judge.parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -286,7 +286,8 @@ def _expression_text(reply: Any) -> str:
     data = result.get("data", {}).get("text/plain") if isinstance(result.get("data"), dict) else None
     _need(isinstance(data, str) and len(data) <= 2 * MAX_REPLY + 16, "tamanho")
     try:
-        text = ast.literal_eval(data)  # the repr of the str `serve` returned
+        with _AST_LOCK:
+            text = ast.literal_eval(data)  # the repr of the str `serve` returned
     except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
         raise BadAnswer("texto") from exc
     _need(isinstance(text, str), "texto")
@@ -419,6 +420,12 @@ FILE_ATTRIBUTES = frozenset(
 
 
 _AST_LOCK = threading.Lock()
+
+
+def literal(text: str) -> Any:
+    """`ast.literal_eval` under the same lock as `parse`."""
+    with _AST_LOCK:
+        return ast.literal_eval(text)
 
 
 def parse(source: str, filename: str = "<unknown>", compiled: bool = False) -> Any:
@@ -1445,7 +1452,8 @@ def _free_names(source: str) -> set[str]:
     """Names the cell reads from its globals and does not bind at its top level (from any scope)."""
     import symtable
 
-    top = symtable.symtable(source, FILENAME, "exec")
+    with _AST_LOCK:  # symtable runs the compiler too
+        top = symtable.symtable(source, FILENAME, "exec")
     bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
     found: set[str] = set()
     tables = [top]
@@ -1464,7 +1472,8 @@ def _assigned(source: str) -> set[str]:
     """Names the cell binds at its top level (they live in the judge from now on)."""
     import symtable
 
-    top = symtable.symtable(source, FILENAME, "exec")
+    with _AST_LOCK:  # symtable runs the compiler too
+        top = symtable.symtable(source, FILENAME, "exec")
     return {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
 
 
