@@ -28,8 +28,19 @@ exception's name and message and `Cell In[], line N` (the line of the cell where
 feedback uses to tell hidden from visible tests) and no source line.
 
 Arguments the learner's code changes in place (a list, a dict, a DataFrame given to a function) are changed
-in the grader's copy too, as they would be in the kernel. Values that came by value are copies: giving one
-back to a learner's function sends a copy, not the kernel's original object.
+in the grader's copy too, as they would be in the kernel; a learner's list, dict or set that the test
+changes in its copy is written back into the kernel before the learner's code runs again and at the end
+of the cell. Other values that came by value are copies: giving one back to a learner's function sends a
+copy, not the kernel's original object. The test's own functions and the objects that are not data (an
+object of a class the test defines, a logger that collects) stay here: the kernel gets callbacks, which it
+calls through an input request that the judge answers (only public methods, for objects that are not of
+the test's own classes); a callback cannot use the kernel, which is waiting for it.
+
+Transport: one session per test cell (`SessionTransport`: a silent execute request that stays open, each
+request a reply to the kernel's input request), about 1 ms a round trip; `BlockingTransport` sends one
+execute request per request. Not judged here, but in the kernel as nbgrader runs them: test cells that
+work with files (`runs_in_kernel`), since the kernel's files are not the grader's and the grader must not
+open files the learner controls.
 """
 
 from __future__ import annotations
