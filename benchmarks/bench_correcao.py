@@ -1,26 +1,32 @@
-"""`automatiza corrigir` against `nbgrader autograde`, on the same synthetic cohort of a real exercise.
+"""`automatiza corrigir` against `nbgrader autograde`, on the same synthetic cohort (issue 9, item 7).
 
-    .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--jobs 2] [--tarefa 01-python-essencial]
+    .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--jobs 2] [--tarefa pequena]
 
-Builds one nbgrader course from the exercise in `exercises/`, writes N submissions (right, partly right,
-wrong, and answers that raise exceptions: `automatiza.grading.samples`), copies the course twice and grades
-one copy with `nbgrader autograde TAREFA` and the other with `automatiza corrigir TAREFA --jobs N`, both as
-command-line runs in this same run. Prints the seconds, the throughput ratio and whether every grade cell got
-the same points in both gradebooks (exit code 1 if not).
+By default the assignment is the issue's case, a small two-question one (`pequena`, built here: two answer
+cells, each with a test cell of visible and hidden checks, like the course's exercises); `--tarefa
+01-python-essencial` (any folder of `exercises/`) uses a real exercise instead. Builds one nbgrader course,
+writes N submissions of mixed quality (right, partly right, wrong, and answers that raise exceptions:
+`automatiza.grading.samples`), copies the course twice and grades one copy with `nbgrader autograde TAREFA`
+and the other with `automatiza corrigir TAREFA --jobs N`, isolation on as the README tells instructors to run
+it, both as command-line runs in this same run. Prints the seconds, the throughput ratio and whether every
+grade cell got the same points in both gradebooks (exit code 1 if not).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from nbgrader.apps import NbGraderAPI
 
 from automatiza.grading import samples
@@ -28,14 +34,73 @@ from automatiza.paths import Project, put_python_tools_on_path
 from automatiza.release import nbgrader_config
 
 COURSE_ID = "bench"
+SMALL = "pequena"
+
+
+def _cell(
+    source: str, grade_id: str, *, solution: bool, points: float | None = None
+) -> nbformat.NotebookNode:
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution, "schema_version": 3}
+    meta["solution"] = solution
+    if points is not None:
+        meta["points"] = points
+    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+
+def small_notebook() -> nbformat.NotebookNode:
+    """The issue's case: two questions, each an answer cell and a test cell (visible and hidden checks)."""
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        md("# Tarefa pequena\nDuas questões."),
+        _cell("from automatiza.checagem import confira, confira_funcao", "preparo", solution=False),
+        md("## Questão 1\nEscreva `dobro(x)`, que devolve o dobro de `x`."),
+        _cell(
+            "def dobro(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            "q1",
+            solution=True,
+        ),
+        _cell(
+            "confira_funcao(dobro, [((2,), 4)], o_que='dobro')\n"
+            "### BEGIN HIDDEN TESTS\n"
+            "confira_funcao(dobro, [((0,), 0), ((-3,), -6), ((2.5,), 5.0)], o_que='dobro (casos ocultos)')\n"
+            "### END HIDDEN TESTS",
+            "q1-testes",
+            solution=False,
+            points=2,
+        ),
+        md("## Questão 2\nEscreva `media(valores)`, a média de uma lista de números."),
+        _cell(
+            "def media(valores):\n    ### BEGIN SOLUTION\n    return sum(valores) / len(valores)\n"
+            "    ### END SOLUTION",
+            "q2",
+            solution=True,
+        ),
+        _cell(
+            "confira(media([1, 2, 3]), 2.0, o_que='Média de 1, 2 e 3')\n"
+            "### BEGIN HIDDEN TESTS\n"
+            "confira(media([10, 0]), 5.0, o_que='Média de 10 e 0 (oculto)')\n"
+            "confira(media([-1.5]), -1.5, o_que='Média de um só valor (oculto)')\n"
+            "### END HIDDEN TESTS",
+            "q2-testes",
+            solution=False,
+            points=3,
+        ),
+    ]
+    return nb
 
 
 def make_course(root: Path, project: Project, assignment: str) -> None:
-    shutil.copytree(
-        project.exercises / assignment,
-        root / "source" / assignment,
-        ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
-    )
+    if assignment == SMALL:
+        (root / "source" / SMALL).mkdir(parents=True)
+        nbformat.write(small_notebook(), root / "source" / SMALL / f"{SMALL}.ipynb")
+    else:
+        shutil.copytree(
+            project.exercises / assignment,
+            root / "source" / assignment,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+        )
     config = nbgrader_config(root)
     config.CourseDirectory.course_id = COURSE_ID
     write_config(root, config)
@@ -65,6 +130,30 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def uptime() -> str:
+    """The machine's load now (other jobs may share the cores: the ratio is only fair side by side)."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return "carga: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def phases(report: Path, wall: float) -> str:
+    """Where the wall time of `corrigir` went, from its JSON report: the grading itself (zygote and pool
+    start included) against the rest (Python start-up and imports, the cohort panel, exit)."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        grading = float(data["segundos"])
+        each = sorted(float(e["segundos"]) for e in data["entregas"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "sem relatório JSON para detalhar o tempo"
+    median = statistics.median(each) if each else 0.0
+    return (
+        f"correção {grading:.1f} s + partida, painel e saída {wall - grading:.1f} s; "
+        f"cada entrega, da leitura ao banco de notas: mediana {median:.2f} s"
+    )
+
+
 def timed(command: list[str], cwd: Path, log: Path) -> tuple[float, float]:
     """Wall seconds and CPU seconds (the command and everything it started: kernels included)."""
     cpu = _children_cpu()
@@ -83,7 +172,11 @@ def main() -> int:
     )
     parser.add_argument("--alunos", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--tarefa", default="01-python-essencial")
+    parser.add_argument(
+        "--tarefa",
+        default=SMALL,
+        help=f"'{SMALL}' (padrão: duas questões, o caso do issue 9) ou uma pasta de exercises/",
+    )
     parser.add_argument("--manter", action="store_true", help="não apaga a pasta temporária")
     parser.add_argument(
         "--tracebacks-completos",
@@ -93,6 +186,7 @@ def main() -> int:
     args = parser.parse_args()
     project = Project.at()
     put_python_tools_on_path()
+    print(f"início: {uptime()}")
     bin_dir = Path(sys.executable).parent
     work = Path(tempfile.mkdtemp(prefix="bench-correcao-"))
     try:
@@ -116,7 +210,7 @@ def main() -> int:
         plain, plain_cpu = timed(
             [str(bin_dir / "nbgrader"), "autograde", args.tarefa], nbgrader_course, work / "nbgrader.log"
         )
-        print(f"  {plain:.1f} s")
+        print(f"  {plain:.1f} s  ({uptime()})")
         print(f"automatiza corrigir --jobs {args.jobs} ...", flush=True)
         ours, ours_cpu = timed(
             [
@@ -134,11 +228,12 @@ def main() -> int:
             automatiza_course,
             work / "automatiza.log",
         )
-        print(f"  {ours:.1f} s")
+        print(f"  {ours:.1f} s  ({uptime()})")
         summary = (work / "automatiza.log").read_text(errors="replace")
         for line in summary.splitlines():
             if line.startswith(("isolamento:", "corrigidas agora:")):
                 print(f"  {line}")
+        print(f"  {phases(automatiza_course / 'relatorios' / f'correcao-{args.tarefa}.json', ours)}")
 
         a = samples.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
         b = samples.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
