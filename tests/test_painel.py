@@ -36,14 +36,14 @@ def cohort(tmp_path_factory):
 
 def test_panel_per_question_learner_and_institution(cohort):
     learners, questions = cohort_panel.collect(coursedir.load(cohort))
-    q2 = questions.set_index("questao").loc["q2-testes"]
+    q2 = questions.find("questao", "q2-testes")
     assert (q2["corrigidas"], q2["perderam_pontos"]) == (3, 1)
     assert "dobro" in q2["falha_mais_comum"] and "BEGIN HIDDEN" not in q2["falha_mais_comum"]
     assert "confira_funcao" not in q2["falha_mais_comum"]  # the message, not the test's code
     per_learner, per_institution = cohort_panel.summaries(learners)
-    dani = per_learner.set_index("id").loc["dani"]
+    dani = per_learner.find("id", "dani")
     assert dani["entregues"] == 0 and dani["percentual"] == 0
-    pbh = per_institution.set_index("instituicao").loc["Prefeitura de Belo Horizonte"]
+    pbh = per_institution.find("instituicao", "Prefeitura de Belo Horizonte")
     assert (pbh["pessoas"], pbh["entregues"]) == (2, 2)
 
 

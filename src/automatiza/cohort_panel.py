@@ -11,15 +11,17 @@ bound, and every text is escaped before it reaches the page.
 
 from __future__ import annotations
 
+import csv
 import html
 import json
+import math
 import os
+import re
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from nbgrader.api import MissingEntry
 
 from automatiza.grading import cohort, coursedir
@@ -27,6 +29,35 @@ from automatiza.grading import cohort, coursedir
 MAX_NOTEBOOK_BYTES = 20_000_000
 MAX_MESSAGE_CHARS = 300
 NO_MESSAGE = "(falhou sem mensagem)"
+LEARNER_COLUMNS = ("id", "nome", "instituicao", "entregues", "tarefas", "nota", "maximo", "percentual")
+QUESTION_COLUMNS = (
+    "tarefa",
+    "questao",
+    "corrigidas",
+    "perderam_pontos",
+    "parcela_que_perdeu",
+    "falha_mais_comum",
+)
+INSTITUTION_COLUMNS = ("instituicao", "pessoas", "entregues", "tarefas", "percentual_medio")
+
+
+@dataclass
+class Table:
+    """Rows (dicts) under named columns: what the page and the CSV files show, in order."""
+
+    columns: tuple[str, ...]
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    def find(self, column: str, value) -> dict:
+        """The first row whose `column` equals `value` (KeyError if none)."""
+        for row in self.rows:
+            if row[column] == value:
+                return row
+        raise KeyError(value)
 
 
 @dataclass
@@ -77,7 +108,7 @@ def failure_messages(nb: dict) -> dict[str, str]:
     return found
 
 
-def collect(course: coursedir.Course) -> tuple[pd.DataFrame, pd.DataFrame]:
+def collect(course: coursedir.Course) -> tuple[list[dict], Table]:
     """(one row per learner and assignment, one row per graded question) from the gradebook."""
     roster = cohort.roster(course.root)
     rows, questions = [], {}
@@ -118,8 +149,8 @@ def collect(course: coursedir.Course) -> tuple[pd.DataFrame, pd.DataFrame]:
                         if grade.score < grade.max_score:
                             stats.lost += 1
                             stats.messages[messages.get(grade.name, NO_MESSAGE)] += 1
-    learners = pd.DataFrame(rows)
-    per_question = pd.DataFrame(
+    per_question = Table(
+        QUESTION_COLUMNS,
         [
             {
                 "tarefa": q.assignment,
@@ -130,52 +161,135 @@ def collect(course: coursedir.Course) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "falha_mais_comum": q.common_failure,
             }
             for q in questions.values()
-        ]
+        ],
     )
-    return learners, per_question
+    return rows, per_question
 
 
-def summaries(learners: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    """100 * part / whole rounded to one decimal; None (an empty cell) when it has no value."""
+    try:
+        value = 100 * part / whole
+    except ZeroDivisionError:
+        value = math.copysign(math.inf, part) if part else math.nan
+    return None if math.isnan(value) else _round1(value)
+
+
+def _round1(value: float) -> float:
+    """One decimal, rounded half to even on the scaled value (as the panel always rounded)."""
+    return value if math.isinf(value) else round(value * 10) / 10
+
+
+def summaries(learners: list[dict]) -> tuple[Table, Table]:
     """(per learner progress, per institution summary)."""
-    if learners.empty:
-        empty = pd.DataFrame()
-        return empty, empty
-    per_learner = (
-        learners.groupby(["id", "nome", "instituicao"], as_index=False)
-        .agg(
-            entregues=("entregue", "sum"),
-            tarefas=("tarefa", "count"),
-            nota=("nota", "sum"),
-            maximo=("maximo", "sum"),
+    groups: dict[tuple, dict] = {}
+    for row in learners:
+        key = (row["id"], row["nome"], row["instituicao"])
+        group = groups.setdefault(key, {"entregues": 0, "tarefas": 0, "nota": 0.0, "maximo": 0.0})
+        group["entregues"] += int(bool(row["entregue"]))
+        group["tarefas"] += 1
+        group["nota"] += 0.0 if _missing(row["nota"]) else float(row["nota"])
+        group["maximo"] += 0.0 if _missing(row["maximo"]) else float(row["maximo"])
+    per_learner = [
+        {
+            "id": id_,
+            "nome": nome,
+            "instituicao": inst,
+            **group,
+            "percentual": _ratio(group["nota"], group["maximo"]),
+        }
+        for (id_, nome, inst), group in groups.items()
+    ]
+    # lowest percent first, learners without one last, then by id (stable)
+    per_learner.sort(key=lambda r: r["id"])
+    per_learner.sort(key=lambda r: (r["percentual"] is None, r["percentual"] or 0.0))
+    institutions: dict[str, dict] = {}
+    for row in per_learner:
+        group = institutions.setdefault(
+            row["instituicao"], {"pessoas": 0, "entregues": 0, "tarefas": 0, "percentuais": []}
         )
-        .assign(percentual=lambda t: (100 * t["nota"] / t["maximo"]).round(1))
-        .sort_values(["percentual", "id"])
-    )
-    per_institution = (
-        per_learner.groupby("instituicao", as_index=False)
-        .agg(
-            pessoas=("id", "count"),
-            entregues=("entregues", "sum"),
-            tarefas=("tarefas", "sum"),
-            percentual_medio=("percentual", "mean"),
-        )
-        .assign(percentual_medio=lambda t: t["percentual_medio"].round(1))
-    )
-    return per_learner, per_institution
+        group["pessoas"] += 1
+        group["entregues"] += row["entregues"]
+        group["tarefas"] += row["tarefas"]
+        if row["percentual"] is not None:
+            group["percentuais"].append(row["percentual"])
+    per_institution = [
+        {
+            "instituicao": name,
+            "pessoas": group["pessoas"],
+            "entregues": group["entregues"],
+            "tarefas": group["tarefas"],
+            "percentual_medio": (
+                _round1(math.fsum(group["percentuais"]) / len(group["percentuais"]))
+                if group["percentuais"]
+                else None
+            ),
+        }
+        for name, group in sorted(institutions.items())
+    ]
+    return Table(LEARNER_COLUMNS, per_learner), Table(INSTITUTION_COLUMNS, per_institution)
 
 
-def _table(frame: pd.DataFrame, caption: str) -> str:
-    """An accessible HTML table; `to_html` escapes every cell (learner outputs included)."""
-    if frame.empty:
+_DECIMAL = re.compile(r"^\s*[+-]?[0-9]+\.[0-9]*$")
+
+
+def _html_column(values: list) -> list[str]:
+    """Cells of one column as text: floats share one number of decimals (as pandas shows them)."""
+    numbers = [v for v in values if not _missing(v)]
+    if not numbers or not all(isinstance(v, float) for v in numbers):
+        return ["" if _missing(v) else str(v) for v in values]
+    text = [None if _missing(v) else f"{v:.6f}" for v in values]
+    while True:
+        present = [t for t in text if t is not None and _DECIMAL.match(t)]
+        if not present or not all(t.endswith("0") for t in present):
+            break
+        text = [t[:-1] if t is not None and _DECIMAL.match(t) else t for t in text]
+    return ["" if t is None else t + "0" if t.endswith(".") else t for t in text]
+
+
+def _table(table: Table, caption: str) -> str:
+    """An accessible HTML table; every cell (learner outputs included) goes through `html.escape`."""
+    if table.empty:
         return f"<p>{html.escape(caption)}: nada ainda.</p>"
-    body = frame.to_html(index=False, escape=True, border=0, na_rep="")
-    opening = body.index(">") + 1
-    return f"{body[:opening]}<caption>{html.escape(caption)}</caption>{body[opening:]}"
+    columns = [_html_column([row[name] for row in table.rows]) for name in table.columns]
+    lines = [
+        f'<table class="dataframe"><caption>{html.escape(caption)}</caption>',
+        "  <thead>",
+        '    <tr style="text-align: right;">',
+        *(f"      <th>{html.escape(name)}</th>" for name in table.columns),
+        "    </tr>",
+        "  </thead>",
+        "  <tbody>",
+    ]
+    for index in range(len(table.rows)):
+        lines.append("    <tr>")
+        lines.extend(f"      <td>{html.escape(column[index])}</td>" for column in columns)
+        lines.append("    </tr>")
+    lines += ["  </tbody>", "</table>"]
+    return "\n".join(lines)
 
 
-def page(
-    title: str, per_learner: pd.DataFrame, per_question: pd.DataFrame, per_institution: pd.DataFrame
-) -> str:
+def _csv_cell(value) -> str:
+    if _missing(value):
+        return ""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return str(value)
+
+
+def _write_csv(path: Path, table: Table) -> None:
+    """`;` as separator and the decimal comma, in UTF-8 with a BOM (how spreadsheets here open it)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(table.columns)
+        writer.writerows([_csv_cell(row[name]) for name in table.columns] for row in table.rows)
+
+
+def page(title: str, per_learner: Table, per_question: Table, per_institution: Table) -> str:
     css = (
         "body{font-family:sans-serif;margin:2rem;max-width:70rem}"
         "table{border-collapse:collapse;margin:1rem 0}"
@@ -209,10 +323,10 @@ def write(course: coursedir.Course, output: Path | None = None) -> dict[str, Pat
     files["html"].write_text(
         page("Painel da turma", per_learner, per_question, per_institution), encoding="utf-8"
     )
-    for key, frame in (
+    for key, table in (
         ("pessoas", per_learner),
         ("questoes", per_question),
         ("instituicoes", per_institution),
     ):
-        frame.to_csv(files[key], sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        _write_csv(files[key], table)
     return files
