@@ -39,12 +39,13 @@ CHEATS = {
     ),
     "forja_o_guarda": (
         "import hashlib, hmac, json, automatiza.checagem as c, automatiza.grading.sandbox.guard as g\n"
-        "def restaurar(nonce, ligacoes):\n"
+        "import automatiza.grading.sandbox.remote as r\n"
+        "def restore(nonce, ligacoes):\n"
         f"    {NEUTER}\n"
         "    token = hmac.new(g._snapshot.key, (nonce + '[]').encode(), hashlib.sha256).hexdigest()\n"
         "    return json.dumps({'restaurado': [], 'token': token})\n"
-        "g.restaurar = restaurar\n"
-        "g.avaliar = lambda p: json.dumps([{'t': 'bool', 'v': True}] * len(json.loads(p)))\n" + WRONG_AREA
+        "g.restore = restore\n"
+        "r._encode = lambda valor, depth=0: {'t': 'b', 'v': True}\n" + WRONG_AREA
     ),
 }
 FRAME_READER = """import sys
