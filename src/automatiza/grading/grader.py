@@ -40,6 +40,8 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
+from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+from sqlalchemy import select
 from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
 from traitlets.config import Config
@@ -773,8 +775,8 @@ class Grader:
             if extra and not zero:
                 result.notes.append(f"notebook(s) desconhecido(s) ignorado(s): {', '.join(extra)}")
             await self._db(self._save, student, stage, executed, zero)
-            result.score, result.max_score, result.needs_manual = await self._db(self._scores, student)
-            result.cells = await self._db(self._cell_scores, student)
+            totals, result.cells = await self._db(self._report_scores, student)
+            result.score, result.max_score, result.needs_manual = totals
         except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the cohort
             self.log.exception("erro ao corrigir %s", student)
             result.status = ERROR
@@ -837,30 +839,53 @@ class Grader:
             return submission.score, submission.max_score, bool(submission.needs_manual_grade)
         return None, None, False
 
-    def _cell_scores(self, student: str) -> list[dict]:
-        """Points of every graded cell of a saved submission, from the gradebook."""
-        cells = []
+    def _report_scores(self, student: str) -> tuple[tuple[float | None, float | None, bool], list[dict]]:
+        """The totals (as `_scores`) and the points of every graded cell of a saved submission, read from the
+        gradebook with two queries instead of a lazy load per notebook, grade and cell."""
         with contextlib.suppress(Exception), self._gradebook() as gb:
-            for name in self.notebooks:
-                notebook = gb.find_submission_notebook(name, self.assignment, student)
-                for grade in sorted(notebook.grades, key=lambda g: g.name):
-                    score = grade.score
-                    if grade.needs_manual_grade:
-                        status = "correcao_manual"
-                    elif score == grade.max_score:
-                        status = "certa"
-                    else:
-                        status = "parcial" if score else "errada"
-                    cells.append(
-                        {
-                            "notebook": name,
-                            "celula": grade.name,
-                            "pontos": score,
-                            "maximo": grade.max_score,
-                            "situacao": status,
-                        }
-                    )
-        return cells
+            totals = (
+                gb.db.query(
+                    SubmittedAssignment.score,
+                    SubmittedAssignment.max_score,
+                    SubmittedAssignment.needs_manual_grade,
+                )
+                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                .filter(Assignment.name == self.assignment, SubmittedAssignment.student_id == student)
+                .one()
+            )
+            cell_name = select(BaseCell.name).where(BaseCell.id == Grade.cell_id).scalar_subquery()
+            rows = (
+                gb.db.query(Notebook.name, cell_name, Grade.score, Grade.max_score, Grade.needs_manual_grade)
+                .select_from(Grade)
+                .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
+                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                .filter(Assignment.name == self.assignment, SubmittedAssignment.student_id == student)
+                .all()
+            )
+            order = {name: index for index, name in enumerate(self.notebooks)}
+            cells = []
+            for notebook, name, score, max_score, manual in sorted(
+                (row for row in rows if row[0] in order), key=lambda row: (order[row[0]], row[1])
+            ):
+                if manual:
+                    status = "correcao_manual"
+                elif score == max_score:
+                    status = "certa"
+                else:
+                    status = "parcial" if score else "errada"
+                cells.append(
+                    {
+                        "notebook": notebook,
+                        "celula": name,
+                        "pontos": score,
+                        "maximo": max_score,
+                        "situacao": status,
+                    }
+                )
+            return (totals[0], totals[1], bool(totals[2])), cells
+        return (None, None, False), []
 
 
 def grade(course: coursedir.Course, assignment: str, **options) -> Report:
