@@ -22,7 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import MissingEntry
+from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
+from sqlalchemy import select
 
 from automatiza.grading import cohort, coursedir
 
@@ -108,6 +109,31 @@ def failure_messages(nb: dict) -> dict[str, str]:
     return found
 
 
+def _submitted(gb, assignment: str) -> dict[str, tuple[float, dict[str, list[tuple[str, float, float]]]]]:
+    """student id -> (score, notebook name -> [(grade name, score, max score)]) of every submission of
+    `assignment`, read with two queries instead of a lazy load per submission, notebook and grade."""
+    found: dict[str, tuple[float, dict]] = {
+        student: (score, {})
+        for student, score in gb.db.query(SubmittedAssignment.student_id, SubmittedAssignment.score)
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+        .filter(Assignment.name == assignment)
+    }
+    cell_name = select(BaseCell.name).where(BaseCell.id == Grade.cell_id).scalar_subquery()
+    grades = (
+        gb.db.query(SubmittedAssignment.student_id, Notebook.name, cell_name, Grade.score, Grade.max_score)
+        .select_from(Grade)
+        .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)
+        .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+        .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+        .filter(Assignment.name == assignment)
+    )
+    for student, notebook, name, score, max_score in grades:
+        if student in found:
+            found[student][1].setdefault(notebook, []).append((name, score, max_score))
+    return found
+
+
 def collect(course: coursedir.Course) -> tuple[list[dict], Table]:
     """(one row per learner and assignment, one row per graded question) from the gradebook."""
     roster = cohort.roster(course.root)
@@ -119,6 +145,7 @@ def collect(course: coursedir.Course) -> tuple[list[dict], Table]:
                     key = (assignment.name, cell.name)
                     questions[key] = QuestionStats(assignment.name, cell.name, cell.max_score)
             known = {s.id: s for s in gb.students}
+            submitted = _submitted(gb, assignment.name)
             for student_id in sorted(set(known) | set(roster)):  # the roster counts even before a login
                 info, student = roster.get(student_id), known.get(student_id)
                 name = " ".join(filter(None, [student.first_name, student.last_name])) if student else ""
@@ -131,24 +158,25 @@ def collect(course: coursedir.Course) -> tuple[list[dict], Table]:
                     "nota": None,
                     "maximo": assignment.max_score,
                 }
-                try:
-                    submission = gb.find_submission(assignment.name, student_id)
-                except MissingEntry:
+                if student_id not in submitted:
                     rows.append(row)
                     continue
-                row.update(entregue=True, nota=submission.score)
+                score, notebooks = submitted[student_id]
+                row.update(entregue=True, nota=score)
                 rows.append(row)
-                for nb_sub in submission.notebooks:
+                for notebook_name, grades in notebooks.items():
                     graded = _read_notebook(
-                        course.autograded(student_id, assignment.name) / f"{nb_sub.name}.ipynb"
+                        course.autograded(student_id, assignment.name) / f"{notebook_name}.ipynb"
                     )
                     messages = failure_messages(graded) if graded else {}
-                    for grade in nb_sub.grades:
-                        stats = questions[(assignment.name, grade.name)]
+                    for grade_name, grade_score, grade_max in grades:
+                        stats = questions.get((assignment.name, grade_name))
+                        if stats is None:  # a task cell's grade: not a question of the panel
+                            continue
                         stats.graded += 1
-                        if grade.score < grade.max_score:
+                        if grade_score < grade_max:
                             stats.lost += 1
-                            stats.messages[messages.get(grade.name, NO_MESSAGE)] += 1
+                            stats.messages[messages.get(grade_name, NO_MESSAGE)] += 1
     per_question = Table(
         QUESTION_COLUMNS,
         [
