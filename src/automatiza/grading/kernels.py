@@ -478,7 +478,7 @@ class KernelPool:
             (folder / "casa").mkdir(mode=0o700)
         key = secrets.token_bytes(32)
         connection = folder / "kernel.json"
-        write_connection_file(
+        _, info = write_connection_file(
             str(connection),
             transport="ipc",
             ip=str(folder / "conexao" / "k"),
@@ -506,7 +506,7 @@ class KernelPool:
             log=str(folder / "kernel.log"),
         )
         client = SandboxClient(connection_file=str(connection), context=self.zygote.context)
-        client.load_connection_file()
+        client.load_connection_info(info)  # what was just written: not read back from the file
         kernel = SandboxKernel(self.zygote, pid, uid, folder, key, client, begin)
         client.sandbox = kernel
         try:
