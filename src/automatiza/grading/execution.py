@@ -420,8 +420,3 @@ def test_bindings(sources: list[str]) -> tuple[list[tuple[str, str, str | None]]
                     if alias.name != "*":
                         bindings.append((alias.asname or alias.name, node.module, alias.name))
     return sorted(set(bindings)), sorted(set(modules))
-
-
-def imported_modules(sources: list[str]) -> list[str]:
-    """Every module imported at any level by `sources` (to preload in the zygote)."""
-    return test_bindings(sources)[1]

@@ -61,7 +61,7 @@ from automatiza.grading.nbgrader_api import (
     fast_nbgrader,
     utils,
 )
-from automatiza.grading.sandbox import files, isolation
+from automatiza.grading.sandbox import files, isolation, zygote
 
 OK, WARN, SKIPPED, ERROR = "ok", "avisos", "pulada", "ERRO"
 BAR_FORMAT = (
@@ -544,7 +544,7 @@ class Grader:
     async def _start_pool(self) -> None:
         sources, tests = self._sources
         self.bindings, protected = execution.test_bindings(tests)
-        self.preload = execution.imported_modules(sources)
+        self.preload = zygote.imported_modules(sources)
         uids: list[int] = []
         # root of a container that maps one uid only cannot switch uids: a user namespace then
         if os.geteuid() == 0 and self.isolated and isolation.can_become(isolation.UID_RANGE[0]):
