@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -169,6 +170,21 @@ def grade(root: Path, **options):
     options.setdefault("jobs", 2)
     options.setdefault("progress", False)
     return grader.grade(coursedir.load(root), TAREFA, **options)
+
+
+def corrigir_command(root: Path, jobs: int) -> list[str]:
+    """`automatiza corrigir TAREFA` as a separate process (for tests that signal or kill it)."""
+    return [
+        sys.executable,
+        "-m",
+        "automatiza.grading",
+        "corrigir",
+        TAREFA,
+        "--turma",
+        str(root),
+        "--jobs",
+        str(jobs),
+    ]
 
 
 def by_student(report) -> dict:

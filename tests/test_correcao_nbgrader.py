@@ -8,7 +8,6 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from correcao_apoio import (
     answer,
     by_student,
     copy_course,
+    corrigir_command,
     grade,
     make_course,
     solved,
@@ -201,17 +201,7 @@ def test_killed_run_loses_nothing_and_resumes(tmp_path):
     slow = "import time\ntime.sleep(1.5)\nnumero = '1500.01.0023123/2024-08'"
     for number in range(6):
         submit(root, f"aluno{number}", solved(root, q1_resposta=slow))
-    command = [
-        sys.executable,
-        "-m",
-        "automatiza.grading",
-        "corrigir",
-        TAREFA,
-        "--turma",
-        str(root),
-        "--jobs",
-        "1",
-    ]
+    command = corrigir_command(root, 1)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((root / "autograded").glob(f"*/{TAREFA}"))) < 2:

@@ -73,3 +73,16 @@ def test_json_report_per_submission_and_cell(tmp_path):
     assert cells["q1-testes"]["situacao"] == "certa" and cells["q1-testes"]["pontos"] == 2
     assert cells["q4-texto"]["situacao"] == "correcao_manual"
     assert entries["parcial"]["segundos"] > 0 and isinstance(entries["parcial"]["eventos"], list)
+
+
+def test_a_long_tmpdir_still_grades(tmp_path, monkeypatch):
+    """Kernel sockets live in the run's scratch folder; under a TMPDIR too long for a Unix socket address the
+    folder goes to /tmp instead of every kernel failing with "File name too long"."""
+    import tempfile
+
+    root = make_course(tmp_path / "curso")
+    submit(root, "certa", solved(root))
+    long_tmp = tmp_path / ("uma-pasta-temporaria-com-um-nome-bem-comprido-" * 2)
+    long_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    assert by_student(grade(root, isolated=False))["certa"].score == 7

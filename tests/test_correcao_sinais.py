@@ -5,14 +5,23 @@ the same command afterwards grades everything."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
-import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from correcao_apoio import TAREFA, by_student, copy_course, grade, make_course, solved, submit
+from correcao_apoio import (
+    by_student,
+    copy_course,
+    corrigir_command,
+    grade,
+    make_course,
+    solved,
+    submit,
+)
 
 pytestmark = pytest.mark.lento
 
@@ -42,26 +51,16 @@ def _processes_using(marker: str) -> list[int]:
 
 
 @pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 4.0])
-def test_sigterm_stops_cleanly_and_the_rerun_finishes(course, tmp_path, delay):
+def test_sigterm_stops_cleanly_and_the_rerun_finishes(course, tmp_path, delay, request):
     root = copy_course(course, tmp_path / "curso")
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+    scratch = Path(tempfile.mkdtemp(prefix="sinal-", dir="/tmp"))  # short: the kernels' sockets live in it
+    request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "automatiza.grading",
-        "corrigir",
-        TAREFA,
-        "--turma",
-        str(root),
-        "--jobs",
-        "2",
-    ]
+    command = corrigir_command(root, 2)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(delay)
     process.send_signal(signal.SIGTERM)
-    _out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=120)  # a loaded machine: kernels and zygote stop in turn
     # 143: killed before the handler exists (nothing started yet); 130: stopped by the handler; 0: it finished
     assert process.returncode in (0, 130, -signal.SIGTERM), err
     assert "Traceback" not in err, err

@@ -28,6 +28,7 @@ from correcao_apoio import (
     TAREFA,
     by_student,
     copy_course,
+    corrigir_command,
     grade_isolated,
     make_course,
     solved,
@@ -252,17 +253,7 @@ def test_killed_run_on_postgres_loses_nothing_and_resumes(pg, tmp_path):
     slow = "import time\ntime.sleep(1.5)\nnumero = '1500.01.0023123/2024-08'"
     for number in range(6):
         submit(root, f"aluno{number}", solved(root, q1_resposta=slow))
-    command = [
-        sys.executable,
-        "-m",
-        "automatiza.grading",
-        "corrigir",
-        TAREFA,
-        "--turma",
-        str(root),
-        "--jobs",
-        "1",
-    ]
+    command = corrigir_command(root, 1)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while (

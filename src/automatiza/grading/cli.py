@@ -11,6 +11,7 @@ import argparse
 import datetime
 import gc
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -72,13 +73,15 @@ def _fewer_collections() -> None:
 def _corrigir(args: argparse.Namespace, project=None) -> int:
     from automatiza.grading import kernels
 
-    signal.signal(signal.SIGTERM, _stop)
+    previous = signal.signal(signal.SIGTERM, _stop), signal.getsignal(signal.SIGINT)
     _skip_unused_format_checkers()
     _fewer_collections()
 
-    # the zygote starts importing the kernel's Python now, while this process imports nbgrader
-    zygote = kernels.Zygote.launch(kernels.make_base()) if args.turma.is_dir() else None
+    base = kernels.make_base() if args.turma.is_dir() else None
+    zygote = None
     try:
+        # the zygote starts importing the kernel's Python now, while this process imports nbgrader
+        zygote = kernels.Zygote.launch(base) if base is not None else None
         return _grade(args, zygote)
     except KeyboardInterrupt:
         print(
@@ -88,8 +91,15 @@ def _corrigir(args: argparse.Namespace, project=None) -> int:
         )
         raise
     finally:
+        # a second SIGTERM or Ctrl+C must not leave the clean-up half done (a zygote or its folder behind)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if zygote is not None:
             zygote.discard()
+        elif base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def _grade(args: argparse.Namespace, zygote) -> int:

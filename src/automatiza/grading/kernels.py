@@ -525,8 +525,12 @@ class KernelPool:
             if reply["content"].get("status") != "ok":
                 raise RuntimeError(f"o kernel não preparou o guarda: {reply['content']}")
             kernel.info = client.info
-        except BaseException:
-            reason = kernel.exit_reason() if not kernel.alive else "não respondeu"
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # cancelled (SIGTERM, Ctrl+C): stop the kernel, stop the run
+                await asyncio.shield(kernel.shutdown_kernel())
+                raise
+            reason = kernel.exit_reason() if not kernel.alive else f"não respondeu: {type(exc).__name__}"
+            reason += "" if not kernel.alive else f": {exc}"
             log = self.zygote.logs.get(pid, "")
             log = log or files.tail(folder / "kernel.log", 2000)  # the kernel's file: see files.tail
             await kernel.shutdown_kernel()
@@ -593,8 +597,19 @@ def remove_stale(parent: str | None = None) -> None:
             pass
 
 
+# a kernel's sockets are <base>/k<N>/conexao/k-<n>; Unix socket paths stop at 107 bytes
+MAX_BASE_LENGTH = 64
+SHORT_PARENT = "/tmp"
+
+
 def make_base(parent: str | None = None) -> Path:
-    """The run's scratch folder: traversable (0711) so each uid reaches its kernel folder; not listable."""
+    """The run's scratch folder: traversable (0711) so each uid reaches its kernel folder; not listable.
+
+    Under a long TMPDIR the kernels' socket paths would not fit a Unix socket address (every kernel would
+    fail to start with "File name too long"): the folder then goes to /tmp instead."""
+    parent = parent or tempfile.gettempdir()
+    if len(os.path.join(parent, PREFIX + "x" * 8)) > MAX_BASE_LENGTH:
+        parent = SHORT_PARENT
     remove_stale(parent)
     base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
     base.chmod(0o711)
