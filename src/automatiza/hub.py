@@ -127,17 +127,17 @@ def settings_for(
     **options,
 ) -> Settings:
     """Check the cohort and the machine, and gather the hub's settings."""
-    from automatiza.grading import cohort
+    from automatiza.grading.cohort import exchange_of, roster
 
     cohort = cohort.expanduser().resolve()
     if not (cohort / "alunos.csv").is_file():
         raise HubError(f"{cohort} não é uma turma: crie-a com 'automatiza turma criar {cohort} --alunos CSV'")
-    exchange = cohort.exchange_of(cohort)
+    exchange = exchange_of(cohort)
     if exchange is None or not exchange.is_dir():
         raise HubError(
             f"a turma {cohort} não tem pasta de troca de tarefas: recrie-a com 'automatiza turma criar'"
         )
-    learners = sorted(cohort.roster(cohort))
+    learners = sorted(roster(cohort))
     owner = _owner(cohort)
     chosen = list(instructors or ([] if owner == "root" else [owner]))
     if not chosen:

@@ -40,7 +40,6 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
-from nbgrader.api import Assignment, BaseCell, Grade, Notebook, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy import select
 from sqlalchemy.exc import SAWarning
 from tqdm import tqdm
@@ -49,15 +48,21 @@ from traitlets.config import Config
 from automatiza.errors import SetupError
 from automatiza.grading import coursedir, execution, kernels, nbgrader_api
 from automatiza.grading.nbgrader_api import (
+    Assignment,
     Autograde,
+    BaseCell,
     Event,
     EventKind,
     Execute,
+    Grade,
     Gradebook,
     MissingEntry,
+    Notebook,
     SchemaTooNewError,
     SchemaTooOldError,
     SharedGradebook,
+    SubmittedAssignment,
+    SubmittedNotebook,
     fast_nbgrader,
     utils,
 )

@@ -68,7 +68,16 @@ def check_version(installed: str | None = None) -> None:
 check_version()  # before importing nbgrader's submodules: another version may not even import the same way
 
 from nbgrader import utils
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import (
+    Assignment,
+    BaseCell,
+    Grade,
+    Gradebook,
+    MissingEntry,
+    Notebook,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.baseapp import NbGrader
 from nbgrader.converters import Autograde
@@ -89,21 +98,27 @@ from nbgrader.preprocessors import (
 
 __all__ = [
     "SUPPORTED",
+    "Assignment",
     "Autograde",
+    "BaseCell",
     "CourseDirectory",
     "Delimiters",
     "Event",
     "EventKind",
     "EventLog",
     "Execute",
+    "Grade",
     "Gradebook",
     "MissingEntry",
     "NbGrader",
     "NbGraderAPI",
     "NbgraderVersionError",
+    "Notebook",
     "SchemaTooNewError",
     "SchemaTooOldError",
     "SharedGradebook",
+    "SubmittedAssignment",
+    "SubmittedNotebook",
     "check_version",
     "events",
     "fast_nbgrader",
