@@ -39,7 +39,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from automatiza import cli, database, hub
-from automatiza.grading import coursedir, samples
+from automatiza.grading import cohort, coursedir, samples
 from automatiza.paths import Project
 
 pytestmark = pytest.mark.lento
@@ -360,11 +360,11 @@ def test_hub_starts_on_postgres_and_records_its_users_there(pg, tmp_path, monkey
         pytest.skip("sem o configurable-http-proxy (./curso testar o instala em .venv/proxy)")
     url = new_database(pg)
     port = _three_free_ports()  # the hub takes the port, the next one (hub) and the one after (proxy API)
-    cohort = _hub_cohort(tmp_path)
-    command = ["hub", "iniciar", "--turma", str(cohort), "--instrutor", "maria", "--porta", str(port)]
+    folder = _hub_cohort(tmp_path)
+    command = ["hub", "iniciar", "--turma", str(folder), "--instrutor", "maria", "--porta", str(port)]
     command += ["--autenticacao", "senha-compartilhada", "--banco", url, "--so-configurar"]
     assert cli.main(["--raiz", str(ROOT), *command]) == cli.OK
-    state = hub.default_state(cohort)
+    state = hub.default_state(folder)
     config = state / "jupyterhub_config.py"
     settings = hub.Settings(**json.loads((state / "hub.json").read_text()))
     assert settings.db_url == url.replace("postgresql://", "postgresql+psycopg://")

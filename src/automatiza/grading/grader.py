@@ -30,13 +30,17 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
@@ -897,4 +901,35 @@ def grade(course: coursedir.Course, assignment: str, **options) -> Report:
     """Run the grader for `assignment` (see `Grader`) and return its report."""
     grader = Grader(course, assignment, **options)
 
-    return asyncio.run(grader.run())
+    return asyncio.run(_interruptible(grader.run()))
+
+
+async def _interruptible(work: Coroutine[Any, Any, Report]) -> Report:
+    """Await `work`; SIGTERM and SIGINT cancel it at an `await`, never in the middle of a step (a signal
+    raised as an exception anywhere once made a running cell look like a dead kernel, and that submission
+    was saved with the points it lost). Cancelled submissions are not saved; the run ends in
+    KeyboardInterrupt, like Ctrl+C. A second signal does not interrupt the clean-up."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    stopped: list[int] = []
+
+    def stop(number: int) -> None:
+        if not stopped and task is not None:
+            stopped.append(number)
+            task.cancel()
+
+    installed = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            installed[number] = signal.getsignal(number)
+            loop.add_signal_handler(number, stop, number)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if stopped:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        for number, previous in installed.items():
+            loop.remove_signal_handler(number)
+            signal.signal(number, previous)
