@@ -37,6 +37,14 @@ CHEATS = {
         "     '        time.sleep(0.0005)\\n'\n"
         "     'threading.Thread(target=f, daemon=True).start()', {})\n" + WRONG_AREA
     ),
+    # a value that says it equals anything: a float subclass comes back as a handle, never as a float
+    "sempre_igual": (
+        "class Sempre(float):\n"
+        "    def __eq__(self, outro):\n        return True\n"
+        "    def __ne__(self, outro):\n        return False\n"
+        "    __hash__ = float.__hash__\n"
+        "def area_circulo(raio):\n    return Sempre(0)"
+    ),
     "forja_o_guarda": (
         "import hashlib, hmac, json, automatiza.checagem as c, automatiza.grading.sandbox.guard as g\n"
         "import automatiza.grading.sandbox.remote as r\n"
