@@ -2,8 +2,9 @@
 
 One run starts one zygote (`automatiza.grading.sandbox.zygote`, the process that also forks the grader's
 kernels) that imports ipykernel and every module the notebooks import, once; each notebook then gets a kernel
-forked from it (`ZygoteProvisioner`, a jupyter_client kernel provisioner, on the kernel manager that nbclient
-creates from papermill's ``kernel_manager_class``), so no notebook pays for the interpreter start-up or its
+forked from it (`ForkedKernelManager` with its `ZygoteProvisioner`, a jupyter_client kernel provisioner: the
+kernel manager the grader uses too, here the class nbclient creates from papermill's
+``kernel_manager_class``), so no notebook pays for the interpreter start-up or its
 imports. Lessons are course code, not learners': the
 isolation plan is `Plan.none` and the kernels get the caller's environment, but the code path is the grader's.
 
@@ -41,7 +42,7 @@ from traitlets import CaselessStrEnum, default
 
 from automatiza.grading import kernels
 from automatiza.grading.sandbox import isolation, zygote
-from automatiza.grading.sandbox.provisioner import ZygoteProvisioner
+from automatiza.grading.sandbox.provisioner import ForkedKernelManager
 from automatiza.paths import Project
 
 OK, ERROR, TIMEOUT = "ok", "erro", "tempo esgotado"
@@ -253,16 +254,14 @@ class ForkedKernels:
         shuts it down): IPC sockets in the run's folder, the kernel forked by the zygote. Each instance is
         appended to `created` (the notebook's watchdog needs it)."""
         self._ready.result()  # the zygote has imported everything (raises if it could not start)
-        zygote, base = self.zygote, self.base
+        zygote = self.zygote
 
-        class ForkedKernelManager(IPCKernelManager):
+        class NotebookKernelManager(ForkedKernelManager):
             def __init__(self, **kwargs: object) -> None:
-                kwargs.setdefault("ip", str(base / f"ipc-{uuid.uuid4().hex[:12]}"))
-                super().__init__(client_factory=ForkedKernelClient, **kwargs)
-                self.provisioner = ZygoteProvisioner(zygote=zygote, kernel_spec=self.kernel_spec, parent=self)
+                super().__init__(zygote, client_factory=ForkedKernelClient, **kwargs)
                 created.append(self)
 
-        return ForkedKernelManager
+        return NotebookKernelManager
 
     def __enter__(self) -> ForkedKernels:
         return self

@@ -396,9 +396,7 @@ def released(exchange: Path | None, course_id: str) -> list[str]:
     return sorted(p.name for p in outbound.iterdir() if p.is_dir())
 
 
-def check(
-    folder: Path, course_id: str = "automatiza-mg", logged_in: set[str] | None = None
-) -> RosterReport:
+def check(folder: Path, course_id: str = "automatiza-mg", logged_in: set[str] | None = None) -> RosterReport:
     """Compare the roster with the submissions (and, given the hub's logins, with who ever logged in)."""
     folder = folder.expanduser().resolve()
     people = roster(folder)

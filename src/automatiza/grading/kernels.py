@@ -10,8 +10,9 @@ Each kernel has a folder of its own, owned by its own uid (mode 0700):
         kernel.json         connection file
         kernel.log          the kernel process's own stdout/stderr (read when it dies)
 
-`SandboxKernel` is the small part of a KernelManager that nbclient uses (`interrupt_kernel`, `is_alive`,
-`shutdown_kernel`); its client checks liveness with the zygote's exit reports instead of heartbeats.
+`SandboxKernel` is a jupyter_client kernel manager (`provisioner.ForkedKernelManager`, the one `executar` uses
+for lessons) whose `ZygoteProvisioner` forks the kernel into its sandbox; nbclient drives it like any other,
+and liveness comes from the zygote's exit reports instead of heartbeats.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.connect import write_connection_file
 
 from automatiza.grading.sandbox import files, isolation, protocol
+from automatiza.grading.sandbox.provisioner import ForkedKernelManager
 
 T = TypeVar("T")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a bigger message from a kernel is dropped, not buffered
@@ -297,9 +297,9 @@ def common_env() -> dict[str, str]:
 
 
 class SandboxClient(AsyncKernelClient):
-    """A kernel client whose liveness comes from the zygote's exit reports and that refuses huge messages."""
+    """A kernel client that refuses huge messages and can fold expressions into the next request (its
+    manager, a `SandboxKernel`, knows when the kernel dies: the zygote says so, no heartbeat needed)."""
 
-    sandbox: SandboxKernel | None = None
     info: dict | None = None
     pending_expressions: dict | None = None  # added to the next non-silent execute request (the guard)
 
@@ -316,33 +316,23 @@ class SandboxClient(AsyncKernelClient):
         super()._handle_kernel_info_reply(msg)
         self.info = msg["content"]  # kept for nbclient's language_info: no second round trip
 
-    async def _async_is_alive(self) -> bool:
-        return self.sandbox is not None and self.sandbox.alive
-
-    is_alive = _async_is_alive
-
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
         socket = super()._create_connected_socket(channel, identity)
         socket.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         return socket
 
 
-@dataclass
-class SandboxKernel:
-    """A running kernel in its sandbox (the part of a KernelManager that nbclient needs)."""
+class SandboxKernel(ForkedKernelManager):
+    """A learner's kernel: forked by the zygote into its sandbox (uid, namespaces, limits), with the guard's
+    key and one client (`client_`, made by the pool); what nbclient needs is the kernel manager's own."""
 
-    zygote: Zygote
-    pid: int
-    uid: int | None
-    folder: Path
-    key: bytes
-    client_: SandboxClient
-    started: float
-
-    info: dict | None = None  # the kernel_info reply content, fetched while the kernel warmed up
-
-    has_kernel = True
-    kernel_name = "python3"
+    def __init__(self, zygote: Zygote, folder: Path, uid: int | None, key: bytes, **kwargs: object) -> None:
+        super().__init__(zygote, folder, uid, key, client_factory=SandboxClient, **kwargs)
+        self.key = key
+        self.uid = uid
+        self.started = time.monotonic()
+        self.client_: SandboxClient | None = None
+        self.info: dict | None = None  # the kernel_info reply content, fetched while the kernel warmed up
 
     @property
     def workdir(self) -> Path:
@@ -350,32 +340,28 @@ class SandboxKernel:
 
     @property
     def alive(self) -> bool:
-        return self.zygote.exit_code(self.pid) is None
+        return self.pid is not None and self.zygote.exit_code(self.pid) is None
 
-    def client(self, **_: object) -> SandboxClient:
+    def client(self, **kwargs: object) -> SandboxClient:  # type: ignore[override]
+        if self.client_ is None:
+            kwargs.setdefault("context", self.context)
+            self.client_ = super().client(**kwargs)
         return self.client_
 
-    async def is_alive(self) -> bool:
-        return self.alive
-
-    async def interrupt_kernel(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(self.pid, signal.SIGINT)
-
-    async def shutdown_kernel(self, now: bool = True, restart: bool = False) -> None:
+    async def shutdown_kernel(self, now: bool = True, restart: bool = False) -> None:  # type: ignore[override]
+        """Kill at once (nothing of a learner's kernel is worth a graceful exit); the zygote removes the
+        kernel's folder, unless it does not hear of the exit."""
+        if self.client_ is not None:
+            with contextlib.suppress(Exception):
+                self.client_.stop_channels()
         with contextlib.suppress(Exception):
-            self.client_.stop_channels()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        if await self.zygote.wait_exit(self.pid, timeout=10) is None:
-            shutil.rmtree(self.folder, ignore_errors=True)  # normally the zygote removes it
-
-    async def cleanup_resources(self, restart: bool = False) -> None:
-        return None
+            await super().shutdown_kernel(now=True)
+        if self.pid is not None and await self.zygote.wait_exit(self.pid, timeout=10) is None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def exit_reason(self) -> str:
-        reason = describe_exit(self.zygote.exit_code(self.pid))
-        text = self.zygote.logs.get(self.pid, "")
+        reason = describe_exit(self.zygote.exit_code(self.pid) if self.pid is not None else None)
+        text = self.zygote.logs.get(self.pid, "") if self.pid is not None else ""
         if isolation.MEMORY_MARK in text:  # the shim killed it: its namespace passed the memory total
             reason = text[text.rindex(isolation.MEMORY_MARK) :].splitlines()[0].removeprefix("automatiza: ")
         elif "MemoryError" in text or "Cannot allocate memory" in text:
@@ -476,19 +462,6 @@ class KernelPool:
             shutil.copytree(self.home_template, folder / "casa", symlinks=True)
         else:
             (folder / "casa").mkdir(mode=0o700)
-        key = secrets.token_bytes(32)
-        connection = folder / "kernel.json"
-        _, info = write_connection_file(
-            str(connection),
-            transport="ipc",
-            ip=str(folder / "conexao" / "k"),
-            key=secrets.token_hex(16).encode(),
-            shell_port=1,
-            iopub_port=2,
-            stdin_port=3,
-            control_port=4,
-            hb_port=5,
-        )
         if uid is not None:
             for path in (folder, *folder.rglob("*")):
                 os.lchown(path, uid, uid)
@@ -496,20 +469,10 @@ class KernelPool:
         env.update(
             HOME=str(folder / "casa"), TMPDIR=str(folder / "tmp"), JUPYTER_RUNTIME_DIR=str(folder / "tmp")
         )
-        pid = await self.zygote.spawn(
-            uid=uid,
-            folder=str(folder),
-            workdir=str(folder / "trabalho"),
-            connection=str(connection),
-            env=env,
-            key=key.hex(),
-            log=str(folder / "kernel.log"),
-        )
-        client = SandboxClient(connection_file=str(connection), context=self.zygote.context)
-        client.load_connection_info(info)  # what was just written: not read back from the file
-        kernel = SandboxKernel(self.zygote, pid, uid, folder, key, client, begin)
-        client.sandbox = kernel
+        kernel = SandboxKernel(self.zygote, folder, uid, secrets.token_bytes(32))
         try:
+            await kernel.start_kernel(env=env, cwd=str(folder / "trabalho"))
+            client = kernel.client()
             client.start_channels(hb=False)  # liveness comes from the zygote, not from heartbeats
             await self._until_ready(client, kernel)
             reply = await client.execute(
@@ -529,8 +492,13 @@ class KernelPool:
             if not isinstance(exc, Exception):  # cancelled (SIGTERM, Ctrl+C): stop the kernel, stop the run
                 await asyncio.shield(kernel.shutdown_kernel())
                 raise
-            reason = kernel.exit_reason() if not kernel.alive else f"não respondeu: {type(exc).__name__}"
-            reason += "" if not kernel.alive else f": {exc}"
+            pid = kernel.pid
+            if pid is None:
+                reason = f"o zigoto não o criou: {exc}"
+            elif kernel.alive:
+                reason = f"não respondeu: {type(exc).__name__}: {exc}"
+            else:
+                reason = kernel.exit_reason()
             log = self.zygote.logs.get(pid, "")
             log = log or files.tail(folder / "kernel.log", 2000)  # the kernel's file: see files.tail
             await kernel.shutdown_kernel()

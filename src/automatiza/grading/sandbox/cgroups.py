@@ -74,8 +74,10 @@ def describe_machine() -> str:
     else:
         v1 = [name for name in ("memory", "pids") if (ROOT / name / "cgroup.procs").is_file()]
         unified = _read(ROOT / "unified" / "cgroup.controllers").strip()
-        parts.append(f"no cgroup v2 at {ROOT} (v1 hierarchies: {', '.join(v1) or 'none'}; "
-                     f"hybrid unified controllers: {unified or 'none'})")
+        parts.append(
+            f"no cgroup v2 at {ROOT} (v1 hierarchies: {', '.join(v1) or 'none'}; "
+            f"hybrid unified controllers: {unified or 'none'})"
+        )
     return "; ".join(parts)
 
 
@@ -146,7 +148,7 @@ class Controller:
         for run in self.runs:
             prefix = run.name.rsplit("-", 1)[0] + "-"
             for other in run.parent.glob(prefix + "*"):
-                pid = other.name[len(prefix):]
+                pid = other.name[len(prefix) :]
                 if other == run or not pid.isdigit() or Path(f"/proc/{pid}").exists():
                     continue
                 Controller(self.version, (other,)).remove()
