@@ -206,6 +206,9 @@ def build_cohort(project: Project, assignment: str, workdir: Path) -> Cohort:
     _copy_folder(project.exercises / assignment, workdir / "source" / assignment)
     config = nbgrader_config(workdir)
     config.Execute.timeout = 300  # a proof, not a cohort: a loaded CI machine must not turn slow into wrong
+    # two catalogs are graded at a time: kernels on TCP ports could pick the same free port and one would fail
+    # with "Address already in use" (papermill issue #511); IPC sockets are files with unique names
+    config.Execute.kernel_manager_class = "automatiza.execute.IPCKernelManager"
     api = NbGraderAPI(config=config)
     generated = api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:

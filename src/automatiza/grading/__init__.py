@@ -12,7 +12,8 @@ Map, from the command to the security boundary:
 - `execution`: nbgrader's `Execute` run cell by cell on a sandboxed kernel (`kernels`);
 - `judge`: the trusted judge: test cells run in the grader, the learner's objects stay in the kernel
   (`sandbox.remote` answers for them);
-- `kernels`: kernels forked by the zygote, started ahead of need;
+- `kernels`: the zygote's client and the pool of learners' kernels started ahead of need (jupyter_client
+  kernel managers on `sandbox.provisioner`, the backend `automatiza executar` uses for lessons);
 - `feedback`, `export`, `samples`: feedback pages, grade exports, synthetic cohorts for tests and benchmarks;
 - `sandbox/`: the security boundary, reviewable on its own: `files` (reading untrusted files), `isolation`
   (policy, probe and Linux namespaces), `cgroups` (totals), `zygote` (the process that forks kernels),

@@ -9,6 +9,7 @@
 - `zygote`: the process that imports the kernel's Python once and forks an isolated kernel per notebook
   (also the course's kernels in `automatiza executar`, with isolation off);
 - `protocol`: every message between the zygote and its client, typed once and validated on both sides;
-- `provisioner`: a jupyter_client kernel provisioner whose kernels the zygote forks;
+- `provisioner`: a jupyter_client kernel provisioner whose kernels the zygote forks, and the kernel manager
+  on it that the grader and `automatiza executar` both use;
 - `guard`: inside the kernel, only a deterrent.
 """
