@@ -209,6 +209,7 @@ def build_cohort(project: Project, assignment: str, workdir: Path) -> Cohort:
     # two catalogs are graded at a time: kernels on TCP ports could pick the same free port and one would fail
     # with "Address already in use" (papermill issue #511); IPC sockets are files with unique names
     config.Execute.kernel_manager_class = "automatiza.execute.IPCKernelManager"
+    config.Execute.shutdown_kernel = "immediate"  # points are saved by then: no graceful wait per notebook
     api = NbGraderAPI(config=config)
     generated = api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
