@@ -9,11 +9,12 @@ import subprocess
 import sys
 
 import pytest
+import zmq.asyncio
 from jupyter_client.manager import AsyncKernelManager
 
 from automatiza.grading import kernels
 from automatiza.grading.sandbox import isolation, protocol, zygote
-from automatiza.grading.sandbox.provisioner import ZygoteProvisioner
+from automatiza.grading.sandbox.provisioner import ForkedKernelManager, ZygoteProvisioner
 
 MESSAGES = [
     protocol.Configure(
@@ -200,3 +201,28 @@ def test_a_kernelspec_names_the_provisioner_by_its_entry_point(tmp_path):
         return True
 
     assert asyncio.run(_with_zygote(tmp_path, body))
+
+
+def test_the_kernel_manager_deletes_nothing_through_a_swapped_sockets_folder(tmp_path):
+    """jupyter_client's clean-up removes the connection file and `<ip>-<port>` socket files; run as root on a
+    kernel folder whose `conexao` the kernel's uid swapped for a link, it would delete files of those names
+    anywhere on the host. The forked kernel's manager leaves its folder to the zygote (`rmtree`, no links)."""
+
+    class NoZygote:  # what the manager reads of a zygote before any kernel starts
+        base = tmp_path
+        context = zmq.asyncio.Context()
+
+    decoys = tmp_path / "alvo"
+    decoys.mkdir()
+    folder = tmp_path / "k1"
+    folder.mkdir()
+    km = ForkedKernelManager(NoZygote(), folder)  # type: ignore[arg-type]
+    km.write_connection_file()
+    (folder / "conexao").rmdir()
+    (folder / "conexao").symlink_to(decoys)  # what a learner's code can do in its own folder
+    for port in km.ports:
+        (decoys / f"k-{port}").write_text("não apague")
+    asyncio.run(km.cleanup_resources())
+    NoZygote.context.term()
+    assert sorted(p.name for p in decoys.iterdir()) == sorted(f"k-{port}" for port in km.ports)
+    assert (folder / "kernel.json").exists()  # the zygote removes the folder, links and all, not the manager
