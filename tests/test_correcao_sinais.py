@@ -1,9 +1,10 @@
 """SIGTERM ends `automatiza corrigir` cleanly at any moment: from the first instant (while Python and the
-zygote are still starting) to the middle of the grading, nothing keeps running, no scratch folder is left and
-the same command afterwards grades everything."""
+zygote are still starting) to the middle of the grading, nothing keeps running, no scratch folder is left,
+no submission is saved half graded and the same command afterwards grades everything."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from correcao_apoio import (
+    SOLUCOES,
+    TAREFA,
     by_student,
     copy_course,
     corrigir_command,
@@ -73,3 +76,35 @@ def test_sigterm_stops_cleanly_and_the_rerun_finishes(course, tmp_path, delay, r
     assert leftovers == [], "sobrou pasta temporária do corretor"
     results = by_student(grade(root, isolated=False))
     assert {student: results[student].score for student in STUDENTS} == dict.fromkeys(STUDENTS, 7)
+
+
+def test_a_run_stopped_during_a_cell_saves_nothing_of_that_submission(course, tmp_path):
+    """Stopped while a learner's cell runs, the grader must not save that submission with the cell counted
+    as a dead kernel (nbclient turns the cancellation into `DeadKernelError`): nothing of it is saved and the
+    next run gives the full score. Deterministic: the cell announces itself with a file, then the run
+    stops."""
+    from automatiza.grading import coursedir, grader
+
+    root = copy_course(course, tmp_path / "curso")
+    for student in STUDENTS[1:]:
+        shutil.rmtree(root / "submitted" / student)
+    marker = tmp_path / "celula-comecou"
+    announce = f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(4)\n"
+    slow = announce + SOLUCOES["q2-resposta"]
+    submit(root, STUDENTS[0], solved(root, q2_resposta=slow))
+
+    async def stop_during_the_cell():
+        run = asyncio.create_task(
+            grader.Grader(coursedir.load(root), TAREFA, jobs=1, progress=False, isolated=False).run()
+        )
+        while not marker.exists() and not run.done():
+            await asyncio.sleep(0.02)
+        run.cancel()
+        return await run
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(stop_during_the_cell())
+    assert not (root / "autograded" / STUDENTS[0]).exists()
+    result = by_student(grade(root, isolated=False))[STUDENTS[0]]
+    assert result.status != grader.SKIPPED, "a entrega interrompida foi salva como corrigida"
+    assert result.score == 7

@@ -46,6 +46,16 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
+def raise_if_cancelled() -> None:
+    """Raise `CancelledError` if the running task was cancelled (SIGTERM, Ctrl+C) even though the
+    cancellation was swallowed on the way: nbclient turns a `CancelledError` received while it waits for a
+    cell's reply into `DeadKernelError`, which would make a stopped run grade the cell as a dead kernel and
+    save the submission with the points it lost."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def is_test_cell(cell: NotebookNode) -> bool:
     """An autograded test cell: graded, code, not an answer."""
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
@@ -332,6 +342,7 @@ class SandboxedExecute(Execute):
                         outcome.events.append(f"a saída da célula {label} foi cortada (muito grande)")
                     continue
                 except DeadKernelError:
+                    raise_if_cancelled()
                     reason = kernel.exit_reason()
                     cell.outputs = list(cell.get("outputs", [])) + [
                         error_output("KernelParou", f"o kernel parou durante esta célula: {reason}")
@@ -390,6 +401,7 @@ class SandboxedExecute(Execute):
                 if reply is None:  # timed out again: skip it from now on
                     bad.add(index)
             except DeadKernelError:
+                raise_if_cancelled()
                 outcome.events.append("o kernel parou de novo ao refazer as células anteriores")
                 await release(kernel)
                 return await self._restart(acquire, release, outcome, failed, bad | {index})

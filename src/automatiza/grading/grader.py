@@ -783,6 +783,7 @@ class Grader:
                 executed[notebook] = (nb, resources)
             if extra and not zero:
                 result.notes.append(f"notebook(s) desconhecido(s) ignorado(s): {', '.join(extra)}")
+            execution.raise_if_cancelled()  # a stopped run saves nothing half graded, whoever swallowed it
             await self._db(self._save, student, stage, executed, zero)
             totals, result.cells = await self._db(self._report_scores, student)
             result.score, result.max_score, result.needs_manual = totals
