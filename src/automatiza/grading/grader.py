@@ -482,6 +482,7 @@ class Grader:
             if todo and starting is not None:
                 await starting
                 assert self.pool is not None
+                self.pool.expected = len(todo) * len(self.notebooks)  # restarts, if any, start on demand
                 self.pool.fill()
                 assert self.zygote is not None and self.zygote.plan is not None
                 plan = self.zygote.plan

@@ -418,11 +418,13 @@ class KernelPool:
         self._starting: set[asyncio.Task] = set()
         self._stopping: set[asyncio.Task] = set()
         self._closed = False
+        self.expected: float = float("inf")  # acquisitions still to come, when known
         self.started = 0
         self.startup_seconds: list[float] = []
 
-    def fill(self) -> None:
-        while not self._closed and self._ready.qsize() + len(self._starting) < self.size:
+    def fill(self, at_least: int = 0) -> None:
+        target = min(self.size, max(self.expected, at_least))
+        while not self._closed and self._ready.qsize() + len(self._starting) < target:
             task = asyncio.create_task(self._start_one())
             self._starting.add(task)
             task.add_done_callback(self._started_one)
@@ -441,7 +443,8 @@ class KernelPool:
         task.add_done_callback(self._stopping.discard)
 
     async def acquire(self) -> SandboxKernel:
-        self.fill()
+        self.expected = max(0, self.expected - 1)
+        self.fill(at_least=1)
         item = await self._ready.get()
         self.fill()
         if isinstance(item, BaseException):
@@ -538,13 +541,12 @@ class KernelPool:
         for task in list(self._starting):
             with contextlib.suppress(BaseException):
                 await task
+        unused = []
         while not self._ready.empty():
             item = self._ready.get_nowait()
             if isinstance(item, SandboxKernel):
-                await item.shutdown_kernel()
-        for task in list(self._stopping):
-            with contextlib.suppress(BaseException):
-                await task
+                unused.append(item.shutdown_kernel())
+        await asyncio.gather(*unused, *self._stopping, return_exceptions=True)
 
 
 PREFIX = "automatiza-corretor-"

@@ -192,18 +192,10 @@ def kernel_child(
         os.environ.update(spawn.env)
         if sys.path and sys.path[0] in ("", zygote_cwd):  # as ipykernel_launcher: IPython then adds ""
             del sys.path[0]
-        from ipykernel.kernelapp import IPKernelApp
+        from automatiza.grading.sandbox.kernelapp import KernelApp, kernel_arguments
 
-        app = IPKernelApp.instance()
-        app.initialize(
-            [
-                "-f",
-                spawn.connection,
-                "--HistoryManager.hist_file=:memory:",  # as nbgrader's Execute
-                "--quiet",
-                f"--InteractiveShell.xmode={config.xmode}",
-            ]
-        )
+        app = KernelApp.instance(connection_file=spawn.connection)
+        app.initialize(kernel_arguments(config.xmode))
         seal()  # its sockets are bound: now their folder turns read-only and capabilities go
         if not config.trusted:
             guard.install(app, bytes.fromhex(spawn.key))
@@ -238,6 +230,9 @@ def main() -> None:
     config, pending = configured
     zygote_cwd = os.getcwd()
     failed = preload(config.preload)
+    from automatiza.grading.sandbox.kernelapp import KernelApp, kernel_arguments
+
+    KernelApp.parse_once(kernel_arguments(config.xmode))
     unprotected = guard.prepare(config.protected) if not config.trusted else []
     plan = isolation.Plan.from_json(json.dumps(config.plan))
     plan = isolation.probe(plan, config.probe_uid, config.probe_folder)
