@@ -1,15 +1,17 @@
 """`automatiza corrigir` against `nbgrader autograde`, on the same synthetic cohort (issue 9, item 7).
 
-    .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--jobs 2] [--tarefa pequena]
+    .venv/bin/python benchmarks/bench_correcao.py [--alunos 100] [--rodadas 1] [--jobs N] [--tarefa pequena]
 
 By default the assignment is the issue's case, a small two-question one (`pequena`, built here: two answer
 cells, each with a test cell of visible and hidden checks, like the course's exercises); `--tarefa
 01-python-essencial` (any folder of `exercises/`) uses a real exercise instead. Builds one nbgrader course,
 writes N submissions of mixed quality (right, partly right, wrong, and answers that raise exceptions:
 `automatiza.grading.samples`), copies the course twice and grades one copy with `nbgrader autograde TAREFA`
-and the other with `automatiza corrigir TAREFA --jobs N`, isolation on as the README tells instructors to run
-it, both as command-line runs in this same run. Prints the seconds, the throughput ratio and whether every
-grade cell got the same points in both gradebooks (exit code 1 if not).
+and the other with `automatiza corrigir TAREFA` (its default parallelism unless `--jobs N`), isolation on as
+the README tells instructors to run it, both as command-line runs in this same run. Prints the seconds, the
+throughput ratio and whether every grade cell got the same points in both gradebooks (exit code 1 if not).
+`--rodadas K` measures both K times, one after the other on fresh copies, and prints every round's ratio and
+the medians (a shared machine's noise moves one round by 10-20%).
 """
 
 from __future__ import annotations
@@ -166,12 +168,36 @@ def timed(command: list[str], cwd: Path, log: Path) -> tuple[float, float]:
     return seconds, _children_cpu() - cpu
 
 
+def run_nbgrader(course: Path, assignment: str, bin_dir: Path, log: Path) -> tuple[float, float]:
+    return timed([str(bin_dir / "nbgrader"), "autograde", assignment], course, log)
+
+
+def run_automatiza(
+    course: Path, assignment: str, bin_dir: Path, log: Path, project: Project, args: argparse.Namespace
+) -> tuple[float, float]:
+    command = [str(bin_dir / "automatiza"), "--raiz", str(project.root), "corrigir", assignment]
+    command += ["--turma", str(course)]
+    if args.jobs:
+        command += ["--jobs", str(args.jobs)]
+    if args.tracebacks_completos:
+        command.append("--tracebacks-completos")
+    return timed(command, course, log)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--alunos", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="--jobs do automatiza corrigir (padrão: o dele, núcleos + 1)"
+    )
+    parser.add_argument(
+        "--rodadas",
+        type=int,
+        default=1,
+        help="quantas vezes medir os dois, um depois do outro (mostra cada rodada e as medianas)",
+    )
     parser.add_argument(
         "--tarefa",
         default=SMALL,
@@ -189,6 +215,7 @@ def main() -> int:
     print(f"início: {uptime()}")
     bin_dir = Path(sys.executable).parent
     work = Path(tempfile.mkdtemp(prefix="bench-correcao-"))
+    ours_label = f"automatiza corrigir{f' --jobs {args.jobs}' if args.jobs else ''}"
     try:
         base = work / "base"
         base.mkdir()
@@ -200,63 +227,53 @@ def main() -> int:
         )
         mix = {k: list(kinds.values()).count(k) for k in samples.KINDS if k in kinds.values()}
         print(f"{args.alunos} entregas de {args.tarefa}: " + ", ".join(f"{n} {k}" for k, n in mix.items()))
-        nbgrader_course, automatiza_course = work / "nbgrader", work / "automatiza"
-        copy_course(base, nbgrader_course)
-        copy_course(base, automatiza_course)
-        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-        os.environ.update(env)
-
-        print("nbgrader autograde (serial) ...", flush=True)
-        plain, plain_cpu = timed(
-            [str(bin_dir / "nbgrader"), "autograde", args.tarefa], nbgrader_course, work / "nbgrader.log"
-        )
-        print(f"  {plain:.1f} s  ({uptime()})")
-        print(f"automatiza corrigir --jobs {args.jobs} ...", flush=True)
-        ours, ours_cpu = timed(
-            [
-                str(bin_dir / "automatiza"),
-                "--raiz",
-                str(project.root),
-                "corrigir",
-                args.tarefa,
-                "--turma",
-                str(automatiza_course),
-                "--jobs",
-                str(args.jobs),
-                *(["--tracebacks-completos"] if args.tracebacks_completos else []),
-            ],
-            automatiza_course,
-            work / "automatiza.log",
-        )
-        print(f"  {ours:.1f} s  ({uptime()})")
-        summary = (work / "automatiza.log").read_text(errors="replace")
-        for line in summary.splitlines():
-            if line.startswith(("isolamento:", "corrigidas agora:")):
-                print(f"  {line}")
-        print(f"  {phases(automatiza_course / 'relatorios' / f'correcao-{args.tarefa}.json', ours)}")
-
-        a = samples.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
-        b = samples.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
-        problems = samples.differences(a, b)
-        same = not problems and len(a) == args.alunos
-        load = os.getloadavg()[0]
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+        rounds: list[tuple[float, float, float, float]] = []
+        same = True
+        for number in range(1, max(1, args.rodadas) + 1):
+            nbgrader_course, automatiza_course = work / f"nbgrader-{number}", work / f"automatiza-{number}"
+            copy_course(base, nbgrader_course)
+            copy_course(base, automatiza_course)
+            prefix = f"[{number}/{args.rodadas}] " if args.rodadas > 1 else ""
+            print(f"{prefix}nbgrader autograde (serial) ...", flush=True)
+            plain, plain_cpu = run_nbgrader(nbgrader_course, args.tarefa, bin_dir, work / "nbgrader.log")
+            print(f"  {plain:.1f} s  ({uptime()})")
+            print(f"{prefix}{ours_label} ...", flush=True)
+            log = work / "automatiza.log"
+            ours, ours_cpu = run_automatiza(automatiza_course, args.tarefa, bin_dir, log, project, args)
+            print(f"  {ours:.1f} s  ({uptime()})")
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith(("isolamento:", "corrigidas agora:")):
+                    print(f"  {line}")
+            print(f"  {phases(automatiza_course / 'relatorios' / f'correcao-{args.tarefa}.json', ours)}")
+            rounds.append((plain, plain_cpu, ours, ours_cpu))
+            a = samples.scores(f"sqlite:///{nbgrader_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+            b = samples.scores(f"sqlite:///{automatiza_course / 'gradebook.db'}", COURSE_ID, args.tarefa)
+            problems = samples.differences(a, b)
+            same_now = not problems and len(a) == args.alunos
+            same = same and same_now
+            print(
+                f"  razão: {plain / ours:.1f}x; notas idênticas (cada célula de nota, {len(a)} x {len(b)} "
+                f"entregas): {'sim' if same_now else 'NÃO'}"
+            )
+            for problem in problems[:20]:
+                print(f"  - {problem}")
+        plain, plain_cpu, ours, ours_cpu = (statistics.median(column) for column in zip(*rounds, strict=True))
+        kind = "mediana de " + str(len(rounds)) + " rodadas" if len(rounds) > 1 else "uma rodada"
+        print(f"\n({kind}, lado a lado nesta execução)")
         print(
-            f"\nnbgrader autograde:          {plain:7.1f} s  ({args.alunos / plain:.2f} entregas/s), "
+            f"nbgrader autograde:          {plain:7.1f} s  ({args.alunos / plain:.2f} entregas/s), "
             f"CPU {plain_cpu:.1f} s"
         )
+        print(f"{ours_label}: {ours:7.1f} s  ({args.alunos / ours:.2f} entregas/s), CPU {ours_cpu:.1f} s")
+        ratios = sorted(p / o for p, _, o, _ in rounds)
+        spread = f" (rodadas: {', '.join(f'{r:.1f}x' for r in ratios)})" if len(rounds) > 1 else ""
         print(
-            f"automatiza corrigir --jobs {args.jobs}: {ours:6.1f} s  ({args.alunos / ours:.2f} entregas/s), "
-            f"CPU {ours_cpu:.1f} s"
+            f"razão de vazão: {statistics.median(ratios):.1f}x{spread}; "
+            f"CPU gasta: {plain_cpu / ours_cpu:.1f}x menos; "
+            f"carga da máquina ao fim: {os.getloadavg()[0]:.1f} em {os.cpu_count()} núcleos"
         )
-        print(
-            f"razão de vazão: {plain / ours:.1f}x (CPU gasta: {plain_cpu / ours_cpu:.1f}x menos; "
-            f"carga da máquina ao fim: {load:.1f} em {os.cpu_count()} núcleos)"
-        )
-        print(
-            f"notas idênticas (cada célula de nota, {len(a)} x {len(b)} entregas): {'sim' if same else 'NÃO'}"
-        )
-        for problem in problems[:20]:
-            print(f"  - {problem}")
+        print(f"notas idênticas em todas as rodadas: {'sim' if same else 'NÃO'}")
         if args.manter:
             print(f"pastas mantidas em {work}")
         return 0 if same else 1
