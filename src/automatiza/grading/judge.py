@@ -396,7 +396,8 @@ def blocking_client(connection: dict, max_message: int = MAX_REPLY * 2, timeout:
     sent: set[str] = set()
     while time.monotonic() < deadline:
         sent.add(client.kernel_info())
-        retry = min(deadline, time.monotonic() + 0.5)  # a SUB socket may miss what is sent before it joins
+        # a SUB socket misses what is published before it joins: ask again soon, then less often
+        retry = min(deadline, time.monotonic() + min(0.5, 0.05 * 2 ** len(sent)))
         while (left := retry - time.monotonic()) > 0:
             if not client.iopub_channel.socket.poll(int(left * 1000) + 1):
                 break

@@ -522,7 +522,9 @@ class KernelPool:
             if time.monotonic() > deadline or not kernel.alive:
                 raise TimeoutError("o kernel não respondeu ao kernel_info")
             sent.add(client.kernel_info())
-            retry = min(deadline, time.monotonic() + 0.5)  # a SUB socket misses what came before it joined
+            # a SUB socket misses what is published before it joins (a quarter of the kernels missed the
+            # first status): ask again soon, then less often
+            retry = min(deadline, time.monotonic() + min(0.5, 0.05 * 2 ** len(sent)))
             while not replied and (left := retry - time.monotonic()) > 0:
                 with contextlib.suppress(queue.Empty):
                     msg = await client.shell_channel.get_msg(timeout=left)
