@@ -80,9 +80,14 @@ def _corrigir(args: argparse.Namespace, project=None) -> int:
     _skip_unused_format_checkers()
     _fewer_collections()
 
-    base = kernels.make_base() if args.turma.is_dir() else None
-    zygote = None
+    base = zygote = None
     try:
+        stops = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)  # a stop now is handled once `base` is known
+        try:
+            base = kernels.make_base() if args.turma.is_dir() else None
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
         # the zygote starts importing the kernel's Python now, while this process imports nbgrader
         zygote = kernels.Zygote.launch(base) if base is not None else None
         return _grade(args, zygote)
