@@ -401,7 +401,8 @@ class SandboxKernel(ForkedKernelManager):
 
 
 class KernelPool:
-    """Keeps `size` kernels starting or ready; `acquire()` returns a ready one and starts a replacement."""
+    """Keeps `size` kernels starting or ready, never more than the acquisitions still `expected` (when the
+    grader knows them); `acquire()` returns a ready one and starts a replacement."""
 
     def __init__(
         self, zygote: Zygote, env: dict[str, str], uids: list[int], size: int, startup_timeout: float = 60

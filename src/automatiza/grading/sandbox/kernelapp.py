@@ -9,7 +9,8 @@ from ipykernel.kernelapp import IPKernelApp
 
 
 def kernel_arguments(xmode: str) -> list[str]:
-    """The kernels' command line (each kernel's connection file is given to it on its own)."""
+    """The kernels' command line, as nbgrader's Execute starts them (history in memory); each kernel's
+    connection file is given to it on its own."""
     return ["--HistoryManager.hist_file=:memory:", "--quiet", f"--InteractiveShell.xmode={xmode}"]
 
 
