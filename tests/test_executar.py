@@ -101,3 +101,30 @@ def test_same_outputs_as_papermill(tmp_path):
     assert ours == cells(expected)
     assert ours[4][3][0]["text"] == "True True 20\n"
     assert "image/png" in ours[3][3][0]["data"]
+
+
+def test_ipc_kernels_start_where_the_runtime_folder_does_not_exist_yet(tmp_path, monkeypatch):
+    """The catalogs' nbgrader and module 12's papermill use `IPCKernelManager`: on a fresh account the
+    Jupyter runtime folder does not exist, and every kernel died binding its sockets there."""
+    import asyncio
+
+    runtime = tmp_path / "nova-conta" / "runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+
+    async def run_one() -> str:
+        manager = execute.IPCKernelManager()
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive("print(6 * 7)", timeout=60, output_hook=outputs.append)
+            return reply["content"]["status"]
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    outputs: list[dict] = []
+    assert asyncio.run(run_one()) == "ok"
+    assert any(m["content"].get("text") == "42\n" for m in outputs)
+    assert runtime.is_dir() and (runtime.stat().st_mode & 0o777) == 0o700

@@ -36,6 +36,7 @@ import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import ensure_dir_exists
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from tqdm import tqdm
 from traitlets import CaselessStrEnum, default
@@ -132,8 +133,11 @@ class IPCKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _unique_ipc_prefix(self) -> str:
-        # jupyter_client's default is "kernel-ipc" in the working directory, shared by every kernel there
-        return os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4().hex[:12]}-ipc")
+        # jupyter_client's default is "kernel-ipc" in the working directory, shared by every kernel there;
+        # the runtime folder may not exist yet (a fresh account): the kernel could not bind its sockets
+        runtime = jupyter_runtime_dir()
+        ensure_dir_exists(runtime, mode=0o700)
+        return os.path.join(runtime, f"kernel-{uuid.uuid4().hex[:12]}-ipc")
 
 
 class ForkedKernelClient(AsyncKernelClient):
