@@ -89,7 +89,7 @@ def test_a_run_stopped_during_a_cell_saves_nothing_of_that_submission(course, tm
     for student in STUDENTS[1:]:
         shutil.rmtree(root / "submitted" / student)
     marker = tmp_path / "celula-comecou"
-    announce = f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(4)\n"
+    announce = f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(2)\n"
     slow = announce + SOLUCOES["q2-resposta"]
     submit(root, STUDENTS[0], solved(root, q2_resposta=slow))
 
