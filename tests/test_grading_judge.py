@@ -353,3 +353,30 @@ def test_round_trip_is_fast(kernel, make_judge):
     assert error(outputs) is None
     per_call = (time.monotonic() - begin) / 200  # a lookup and a call per turn
     assert per_call < 0.02, per_call
+
+
+def test_a_session_whose_first_prompt_is_lost_opens_again(kernel):
+    """The kernel's stdin socket (a ZMQ ROUTER) drops an input request sent before it has registered the
+    judge's new client: the session's first prompt never came and a right answer timed out (seen once in
+    ~1500 submissions). Simulated by dropping the kernel's next input request: the session opens again."""
+    manager, client = kernel
+    learner(
+        kernel,
+        "_k = get_ipython().kernel\n_envia = _k.session.send\n_perdidos = []\n"
+        "def _perde_um(stream, tipo, *a, **k):\n"
+        "    if tipo == 'input_request' and not _perdidos:\n"
+        "        _perdidos.append(tipo)\n"
+        "        return None\n"
+        "    return _envia(stream, tipo, *a, **k)\n"
+        "_k.session.send = _perde_um\n"
+        "def dobro(x):\n    return 2 * x\n",
+    )
+    try:
+        transport = judge.SessionTransport(client, manager.interrupt_kernel)
+        outputs = judge.Judge(transport, judge.trusted_names(SETUP)).run_cell(
+            "confira_funcao(dobro, [((2,), 4), ((5,), 10)], o_que='dobro')", 20
+        )
+        assert error(outputs) is None, outputs
+        assert kernel_value(kernel, "_perdidos") == "['input_request']"
+    finally:
+        learner(kernel, "_k.session.send = _envia")

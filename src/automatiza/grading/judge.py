@@ -76,6 +76,7 @@ FILENAME = "<teste>"
 REMOTE = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).serve(globals(), {payload!r})"
 SESSION = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).session(globals())"
 SESSION_MARK = "\x00automatiza-juiz-sessao:"
+FIRST_PROMPT_SECONDS = 2.0  # a session's first prompt comes in milliseconds; later it was lost (see _open)
 CHECKS = {
     name: getattr(checagem, name) for name in ("confira", "confira_que", "confira_funcao", "nome_do_tipo")
 }
@@ -337,11 +338,13 @@ class SessionTransport:
                 _iopub_output(msg, outputs)
         raise BadAnswer("sessão")
 
-    def request(
-        self, payload: str, deadline: float, on_input: Callable[[str], str] | None = None
-    ) -> tuple[str, list]:
-        outputs: list = []
-        if self.msg_id is None:
+    def _open(self, deadline: float, on_input: Callable[[str], str] | None, outputs: list) -> None:
+        """Start the session and wait for the kernel's first prompt. That prompt can be lost: the kernel's
+        stdin socket (a ZMQ ROUTER) drops what it sends to a client whose stdin connection it has not
+        registered yet (this client is new for each kernel), and the kernel then waits in `input()` until
+        the cell's deadline, as if the learner's code had hung (seen once in ~1500 submissions). Without it
+        after `FIRST_PROMPT_SECONDS` the kernel is interrupted and the session opened once more."""
+        for last in (False, True):
             self.msg_id = self.client.execute(
                 "",
                 silent=True,
@@ -349,7 +352,20 @@ class SessionTransport:
                 user_expressions={"r": SESSION.format(payload="")},
                 allow_stdin=True,
             )
-            self._next(deadline, on_input, outputs)  # the kernel is ready
+            limit = deadline if last else min(deadline, time.monotonic() + FIRST_PROMPT_SECONDS)
+            try:
+                self._next(limit, on_input, outputs)  # the kernel is ready
+                return
+            except KernelTimeout as exc:
+                if last or exc.stuck or time.monotonic() >= deadline:
+                    raise
+
+    def request(
+        self, payload: str, deadline: float, on_input: Callable[[str], str] | None = None
+    ) -> tuple[str, list]:
+        outputs: list = []
+        if self.msg_id is None:
+            self._open(deadline, on_input, outputs)
         self.client.input(payload)
         return self._next(deadline, on_input, outputs), outputs
 
