@@ -76,7 +76,7 @@ FILENAME = "<teste>"
 REMOTE = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).serve(globals(), {payload!r})"
 SESSION = "__import__('automatiza.grading.sandbox.remote', fromlist=['_']).session(globals())"
 SESSION_MARK = "\x00automatiza-juiz-sessao:"
-FIRST_PROMPT_SECONDS = 2.0  # a session's first prompt comes in milliseconds; later it was lost (see _open)
+FIRST_PROMPT_SECONDS = 2.0  # a session opens in milliseconds; no first prompt by then: it was lost (_open)
 CHECKS = {
     name: getattr(checagem, name) for name in ("confira", "confira_que", "confira_funcao", "nome_do_tipo")
 }
