@@ -342,8 +342,8 @@ class SessionTransport:
         """Start the session and wait for the kernel's first prompt. That prompt can be lost: the kernel's
         stdin socket (a ZMQ ROUTER) drops what it sends to a client whose stdin connection it has not
         registered yet (this client is new for each kernel), and the kernel then waits in `input()` until
-        the cell's deadline, as if the learner's code had hung (seen once in ~1500 submissions). Without it
-        after `FIRST_PROMPT_SECONDS` the kernel is interrupted and the session opened once more."""
+        the cell's deadline, as if the learner's code had hung (seen once in ~1500 submissions). If it has
+        not come after `FIRST_PROMPT_SECONDS`, the kernel is interrupted and the session opened once more."""
         for last in (False, True):
             self.msg_id = self.client.execute(
                 "",
