@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -103,12 +106,14 @@ def test_same_outputs_as_papermill(tmp_path):
     assert "image/png" in ours[3][3][0]["data"]
 
 
-def test_ipc_kernels_start_where_the_runtime_folder_does_not_exist_yet(tmp_path, monkeypatch):
+def test_ipc_kernels_start_where_the_runtime_folder_does_not_exist_yet(request, monkeypatch):
     """The catalogs' nbgrader and module 12's papermill use `IPCKernelManager`: on a fresh account the
     Jupyter runtime folder does not exist, and every kernel died binding its sockets there."""
     import asyncio
 
-    runtime = tmp_path / "nova-conta" / "runtime"
+    short = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))  # a socket path stops at 107 bytes
+    request.addfinalizer(lambda: shutil.rmtree(short, ignore_errors=True))
+    runtime = short / "nova-conta" / "runtime"
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
 
     async def run_one() -> str:
