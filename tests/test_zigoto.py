@@ -99,6 +99,23 @@ def test_preload_skips_what_must_not_be_imported_before_a_fork_and_pandas_sees_a
     assert done.stdout.split("\n")[0] == "['nao_existe'] 20 False [] 1"
 
 
+def test_warming_fills_the_pattern_caches_and_leaves_nothing_a_notebook_sees():
+    code = (
+        "import builtins, sys, threading, tokenize\n"
+        "from automatiza.grading.sandbox import zygote\n"
+        "zygote.preload([])\n"
+        "before = tokenize._compile.cache_info().currsize\n"
+        "zygote.warm_caches()\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "print(before, tokenize._compile.cache_info().currsize, InteractiveShell.initialized(),\n"
+        "      hasattr(builtins, 'get_ipython'), sys.displayhook is sys.__displayhook__,\n"
+        "      threading.active_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # the forked kernels inherit tokenize's compiled pattern; no shell, hook or thread exists before the forks
+    assert done.stdout.split("\n")[0] == "0 1 False False True 1"
+
+
 async def _with_zygote(tmp_path, body):
     base = kernels.make_base(str(tmp_path))
     z = kernels.Zygote.launch(base, {**os.environ, "OPENBLAS_NUM_THREADS": "1"})

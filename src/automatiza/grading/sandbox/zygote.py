@@ -55,6 +55,7 @@ KERNEL_MODULES = (
     "IPython.core.debugger",
     "IPython.core.oinspect",
     "IPython.extensions.storemagic",
+    "IPython.core.logger",
     "IPython.utils.wildcard",
     "sqlite3",
     "pdb",
@@ -104,6 +105,15 @@ def preload(names: list[str]) -> list[str]:
     finally:
         del builtins.get_ipython  # type: ignore[attr-defined]
     return failed
+
+
+def warm_caches() -> None:
+    """Fill, once in the zygote, caches that every kernel would otherwise fill on its own: IPython's input
+    transformation compiles `tokenize`'s pattern (a few milliseconds of every kernel's first cell). Only
+    caches of compiled patterns: no state a notebook can see."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    TransformerManager().transform_cell("x = 1\n")
 
 
 _MAGIC = re.compile(r"^([ \t]*)[%!].*$", re.MULTILINE)
@@ -230,6 +240,7 @@ def main() -> None:
     config, pending = configured
     zygote_cwd = os.getcwd()
     failed = preload(config.preload)
+    warm_caches()
     from automatiza.grading.sandbox.kernelapp import KernelApp, kernel_arguments
 
     KernelApp.parse_once(kernel_arguments(config.xmode))
