@@ -196,6 +196,51 @@ def test_grade_exports(compared, tmp_path):
     assert values["certa"] == 7
 
 
+def test_late_penalties_as_nbgrader(tmp_path):
+    """A course with a due date and nbgrader's 'zero' penalty: the late submissions get the same penalty as
+    under `nbgrader autograde` (the penalty is computed from the notebook's score, which `corrigir` saves
+    within the same transaction), also when graded again; the export subtracts it."""
+    base = make_course(tmp_path / "curso")
+    with Gradebook(f"sqlite:///{base / 'gradebook.db'}", "curso-teste") as gb:
+        gb.update_or_create_assignment(TAREFA, duedate="2026-03-01 10:00:00 UTC")
+    config_file = base / "nbgrader_config.py"
+    config_file.write_text(config_file.read_text() + "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
+    late = "2026-03-02 10:00:00.000000 UTC"
+    submit(base, "certa", solved(base), timestamp=late)
+    submit(base, "parcial", solved(base, q2_resposta="def dobro(x):\n    return x + 2"), timestamp=late)
+    submit(base, "no-prazo", solved(base), timestamp="2026-02-27 10:00:00.000000 UTC")
+    ours = copy_course(base, tmp_path / "automatiza")
+    theirs = copy_course(base, tmp_path / "nbgrader")
+    put_python_tools_on_path()
+    config = Config()
+    config.CourseDirectory.root = str(theirs)
+    config.CourseDirectory.course_id = "curso-teste"
+    config.Execute.timeout = 5
+    config.LateSubmissionPlugin.penalty_method = "zero"
+    result = NbGraderAPI(config=config).autograde(TAREFA, "*")
+    assert result["success"], result.get("error")
+
+    def penalties(root: Path) -> dict:
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "curso-teste") as gb:
+            return {
+                s: [(n.score, n.late_submission_penalty) for n in gb.find_submission(TAREFA, s).notebooks]
+                for s in ("certa", "parcial", "no-prazo")
+            }
+
+    expected = penalties(theirs)
+    assert expected == {"certa": [(7, 7)], "parcial": [(4, 4)], "no-prazo": [(7, None)]}
+    assert grade(ours).ok
+    assert penalties(ours) == expected
+    assert grade(ours, force=True).ok
+    assert penalties(ours) == expected
+    rows, _ = export.collect(coursedir.load(ours))
+    assert {r.student: (r.raw, r.penalty, r.score) for r in rows} == {
+        "certa": (7, 7, 0),
+        "parcial": (4, 4, 0),
+        "no-prazo": (7, 0, 7),
+    }
+
+
 def test_killed_run_loses_nothing_and_resumes(tmp_path):
     root = make_course(tmp_path / "curso")
     slow = "import time\ntime.sleep(1.5)\nnumero = '1500.01.0023123/2024-08'"
