@@ -402,7 +402,15 @@ def create_accounts(logins: list[str]) -> list[str]:
             pwd.getpwnam(login)
         except KeyError:
             subprocess.run(
-                ["useradd", "--create-home", "--key", "HOME_MODE=0700", "--shell", "/bin/bash", login],
+                [
+                    shutil.which("useradd") or "/usr/sbin/useradd",
+                    "--create-home",
+                    "--key",
+                    "HOME_MODE=0700",
+                    "--shell",
+                    "/bin/bash",
+                    login,
+                ],
                 check=True,
             )
             made.append(login)

@@ -182,7 +182,15 @@ def accounts(base: Path, names: list[str]) -> Iterator[dict[str, Path]]:
         for name in names:
             home = base / "casas" / name
             subprocess.run(
-                ["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/bash", name],
+                [
+                    shutil.which("useradd") or "/usr/sbin/useradd",
+                    "--create-home",
+                    "--home-dir",
+                    str(home),
+                    "--shell",
+                    "/bin/bash",
+                    name,
+                ],
                 check=True,
                 capture_output=True,
             )
